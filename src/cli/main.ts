@@ -1,0 +1,141 @@
+/** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SourceNotFoundError } from '../ingest/discover.ts';
+import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
+import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
+import { queryRows } from '../store/query.ts';
+import { formatRows, type Format } from './format.ts';
+import { runIngest } from './ingest-job.ts';
+import { progressReporter, printSummary } from './ingest-output.ts';
+import { VERSION } from './version.ts';
+
+const formatOption = () =>
+  new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('ocbridge')
+    .description('OpenCode → DuckDB → OpenTelemetry bridge')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  program
+    .command('ingest')
+    .description('load all OpenCode history into the store (one-shot; unchanged input is skipped)')
+    .option(
+      '-s, --source <path>',
+      'OpenCode data dir, a storage/ folder or an opencode.db file (default: $XDG_DATA_HOME/opencode)',
+    )
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--workers <n>', 'JSON parser threads (default: cores - 1)', positiveInt)
+    .option('--no-progress', 'no progress bar')
+    .addOption(formatOption().default('table').choices(['table', 'json']))
+    .action(
+      async (o: { source?: string; db: string; workers?: number; progress: boolean; format: Format }) => {
+        const store = await openStore(o.db);
+        try {
+          const bar = o.progress && process.stderr.isTTY ? progressReporter() : undefined;
+          const summary = await runIngest(store, {
+            source: o.source,
+            workers: o.workers,
+            onProgress: bar?.update,
+          });
+          bar?.stop();
+          await printSummary(store, summary, o.format);
+          if (
+            summary.unreadableSources.length > 0 &&
+            summary.unreadableSources.length === summary.sources.dbFiles.length &&
+            !summary.sources.storageDir
+          ) {
+            process.exitCode = 1;
+          }
+        } finally {
+          store.close();
+        }
+      },
+    );
+
+  program
+    .command('query')
+    .description('run read-only SQL against the store')
+    .argument('<sql>', 'the SQL')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .addOption(formatOption())
+    .action(async (sql: string, o: { db: string; format: Format }) => {
+      const store = await openStore(o.db, { readOnly: true });
+      try {
+        await store.conn.run('SET enable_external_access = false');
+        const rows = await queryRows(store.conn, sql);
+        process.stdout.write(`${formatRows(rows, o.format)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  const migrate = program.command('migrate').description('schema migrations of the store');
+  migrate
+    .command('up')
+    .description('apply pending migrations')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--to <version>', 'stop at this version', positiveInt)
+    .action(async (o: { db: string; to?: number }) => {
+      const store = await openStore(o.db, { migrate: false });
+      try {
+        const done = await migrateUp(store.conn, o.to);
+        console.log(done.length ? `applied ${done.join(', ')}` : 'already up to date');
+      } finally {
+        store.close();
+      }
+    });
+  migrate
+    .command('down')
+    .description('revert the newest applied migration(s)')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--steps <n>', 'how many to revert', positiveInt, 1)
+    .action(async (o: { db: string; steps: number }) => {
+      const store = await openStore(o.db, { migrate: false });
+      try {
+        const done = await migrateDown(store.conn, o.steps);
+        console.log(done.length ? `reverted ${done.join(', ')}` : 'nothing to revert');
+      } finally {
+        store.close();
+      }
+    });
+  migrate
+    .command('status')
+    .description('list migrations and whether each is applied')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .addOption(formatOption())
+    .action(async (o: { db: string; format: Format }) => {
+      const store = await openStore(o.db, { migrate: false });
+      try {
+        const rows = (await migrationStatus(store.conn)).map((m) => ({
+          ...m,
+          applied: m.appliedAt !== null,
+        }));
+        console.log(formatRows(rows, o.format));
+      } finally {
+        store.close();
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof SourceNotFoundError || e instanceof StoreLockedError) {
+      console.error(`ocbridge: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`ocbridge: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+}
