@@ -15,6 +15,8 @@ import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '
 export interface IngestOptions {
   source?: string;
   workers?: number;
+  /** Files per parse chunk (and per write transaction). */
+  chunkSize?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -96,7 +98,7 @@ export async function runIngest(store: Store, opts: IngestOptions = {}): Promise
       }
       if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
       let done = 0;
-      for await (const chunk of parseFiles(changed, { workers })) {
+      for await (const chunk of parseFiles(changed, { workers, chunkSize: opts.chunkSize })) {
         const records: IngestRecord[] = [];
         const problems: IngestProblem[] = [];
         const files: FileCheckpoint[] = [];

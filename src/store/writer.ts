@@ -159,7 +159,7 @@ export class StoreWriter {
   /** True when a record of `source` from `sourcePath` for this ID would be stored (not shadowed). */
   async wouldStore(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<boolean> {
     const h = (await this.holdersOf(entity)).get(id);
-    return !h || h.sourcePath === sourcePath || SOURCE_RANK[source] > h.rank;
+    return !h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank;
   }
 
   async recordShadow(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<void> {
@@ -195,7 +195,8 @@ export class StoreWriter {
       const rank = SOURCE_RANK[r.source];
       let byId = pending.get(entity);
       if (!byId) pending.set(entity, (byId = new Map()));
-      if (h && h.sourcePath !== r.sourcePath && h.rank >= rank) {
+      const sameOrigin = h !== undefined && h.sourcePath === r.sourcePath && h.source === r.source;
+      if (h && !sameOrigin && h.rank >= rank) {
         this.pendingShadows.push({
           entity,
           id,
@@ -210,7 +211,7 @@ export class StoreWriter {
         const del = toDelete.get(entity) ?? new Set<string>();
         toDelete.set(entity, del);
         del.add(id);
-        if (h.sourcePath !== r.sourcePath) {
+        if (!sameOrigin) {
           this.pendingShadows.push({
             entity,
             id,

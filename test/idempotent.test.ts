@@ -1,0 +1,131 @@
+import { utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runIngest } from '../src/cli/ingest-job.ts';
+import { openStore, type Store } from '../src/store/db.ts';
+import { FakeDb, tempDir, writeStorage } from './support/datadir.ts';
+import { rows } from './support/store.ts';
+
+const T0 = 1_767_312_000_000;
+const stores: Store[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+
+/** A fingerprint of everything stored (but bookkeeping timestamps). */
+async function snapshot(store: Store): Promise<string> {
+  const parts: unknown[] = [];
+  for (const t of [
+    'projects',
+    'sessions',
+    'messages',
+    'parts',
+    'tool_calls',
+    'todos',
+    'session_diffs',
+    'source_shadows',
+  ]) {
+    parts.push(
+      await rows(
+        store,
+        `SELECT md5(string_agg(x::VARCHAR, '|' ORDER BY x::VARCHAR)) AS h, count(*) AS n FROM ${t} AS x`,
+      ),
+    );
+  }
+  return JSON.stringify(parts);
+}
+
+function corpus(dir: string) {
+  writeStorage(dir, 'session/p/ses_a.json', {
+    id: 'ses_a',
+    projectID: 'p',
+    title: 'A',
+    directory: '/w',
+    version: '1',
+    time: { created: T0, updated: T0 },
+  });
+  writeStorage(dir, 'message/ses_a/msg_1.json', {
+    id: 'msg_1',
+    sessionID: 'ses_a',
+    role: 'user',
+    time: { created: T0 },
+  });
+  writeStorage(dir, 'part/msg_1/prt_1.json', {
+    id: 'prt_1',
+    sessionID: 'ses_a',
+    messageID: 'msg_1',
+    type: 'text',
+    text: 'v1',
+  });
+  const db = new FakeDb(join(dir, 'opencode.db'));
+  db.project('p').session({ id: 'ses_b', project_id: 'p' });
+  db.message('msg_b', 'ses_b', { role: 'user', time: { created: T0 } }, T0, T0 + 10);
+  db.close();
+}
+
+describe('re-ingest', () => {
+  it('changes nothing on unchanged input and reads nothing again', async () => {
+    const dir = tempDir();
+    corpus(dir);
+    const store = await openStore(join(dir, 's.duckdb'));
+    stores.push(store);
+    await runIngest(store, { source: dir, workers: 0 });
+    const before = await snapshot(store);
+    const second = await runIngest(store, { source: dir, workers: 0 });
+    expect(second.filesParsed).toBe(0);
+    expect(second.filesSkippedUnchanged).toBe(3);
+    expect(await snapshot(store)).toBe(before);
+  });
+
+  it('applies a rewritten file and an updated row, without duplicates', async () => {
+    const dir = tempDir();
+    corpus(dir);
+    const store = await openStore(join(dir, 's.duckdb'));
+    stores.push(store);
+    await runIngest(store, { source: dir, workers: 0 });
+    const p = writeStorage(dir, 'part/msg_1/prt_1.json', {
+      id: 'prt_1',
+      sessionID: 'ses_a',
+      messageID: 'msg_1',
+      type: 'text',
+      text: 'v2 longer',
+    });
+    utimesSync(p, new Date(), new Date(Date.now() + 5000));
+    const db = new Database(join(dir, 'opencode.db'));
+    db.prepare('UPDATE message SET data = ?, time_updated = ? WHERE id = ?').run(
+      JSON.stringify({ role: 'user', time: { created: T0 }, agent: 'plan' }),
+      T0 + 20,
+      'msg_b',
+    );
+    db.close();
+    const second = await runIngest(store, { source: dir, workers: 0 });
+    expect(second.filesParsed).toBe(1);
+    expect(await rows(store, 'SELECT part_id, text_length FROM parts')).toEqual([
+      { part_id: 'prt_1', text_length: 9 },
+    ]);
+    expect(await rows(store, "SELECT agent FROM messages WHERE message_id = 'msg_b'")).toEqual([
+      { agent: 'plan' },
+    ]);
+    expect(await rows(store, 'SELECT count(*) AS n FROM messages')).toEqual([{ n: 2 }]);
+  });
+
+  it('gives the same store with worker threads as inline', async () => {
+    const dir = tempDir();
+    corpus(dir);
+    for (let i = 0; i < 30; i++)
+      writeStorage(dir, `part/msg_1/prt_x${i}.json`, {
+        id: `prt_x${i}`,
+        sessionID: 'ses_a',
+        messageID: 'msg_1',
+        type: 'text',
+        text: `t${i}`,
+      });
+    const a = await openStore(join(dir, 'a.duckdb'));
+    const b = await openStore(join(dir, 'b.duckdb'));
+    stores.push(a, b);
+    await runIngest(a, { source: dir, workers: 0 });
+    await runIngest(b, { source: dir, workers: 2, chunkSize: 4 });
+    expect(await snapshot(b)).toBe(await snapshot(a));
+  });
+});
