@@ -23,11 +23,7 @@ export async function* parseFiles(
     for (const c of chunks) yield { refs: c, results: c.map(parseJsonFile) };
     return;
   }
-  const loader = import.meta.resolve('tsx');
-  const workers = Array.from(
-    { length: opts.workers },
-    () => new Worker(new URL('./json-worker.ts', import.meta.url), { execArgv: ['--import', loader] }),
-  );
+  const workers = Array.from({ length: opts.workers }, () => new Worker(new URL('./json-worker-boot.mjs', import.meta.url)));
   const inflight = new Map<number, Promise<ChunkResult>>();
   const maxInflight = opts.workers * 2;
   let next = 0;
