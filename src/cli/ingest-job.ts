@@ -5,17 +5,21 @@
  */
 import { availableParallelism } from 'node:os';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
-import { parseFiles } from '../ingest/json-pool.ts';
+import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
 import type { IngestProblem, IngestRecord } from '../ingest/records.ts';
 import { readDatabase, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
+/** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
+const COMMIT_EVERY_BYTES = 128 * 1024 * 1024;
+
 export interface IngestOptions {
   source?: string;
+  /** JSON parser threads (default: cores - 1, at least 1; 0 parses on the main thread). */
   workers?: number;
-  /** Files per parse chunk (and per write transaction). */
+  /** Files per parse chunk. */
   chunkSize?: number;
   onProgress?: (p: Progress) => void;
 }
@@ -37,11 +41,12 @@ export interface IngestSummary {
   seconds: number;
 }
 
+type FileStamp = { size: number; mtimeMs: number; status: string };
+
 export async function runIngest(store: Store, opts: IngestOptions = {}): Promise<IngestSummary> {
   const t0 = performance.now();
   const sources = discoverSources(opts.source);
   const writer = new StoreWriter(store.conn);
-  const progress = opts.onProgress ?? (() => {});
   const summary: IngestSummary = {
     sources,
     stats: writer.stats,
@@ -52,28 +57,74 @@ export async function runIngest(store: Store, opts: IngestOptions = {}): Promise
     unreadableSources: [],
     seconds: 0,
   };
-
-  for (const dbFile of sources.dbFiles) {
-    const since = await highWaters(store, dbFile);
-    try {
-      for (const batch of readDatabase(dbFile, { since })) {
-        summary.dbRowsRead += batch.records.length;
-        await writer.writeBatch(batch.records, batch.problems);
-        await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
-        progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
-      }
-    } catch (e) {
-      if (!(e instanceof SourceUnreadableError)) throw e;
-      summary.unreadableSources.push(dbFile);
-      await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
-    }
+  const ctx: JobContext = {
+    store,
+    writer,
+    summary,
+    opts,
+    progress: opts.onProgress ?? (() => {}),
+    bytesSinceCommit: 0,
+  };
+  let ok = false;
+  await writer.startBulk();
+  try {
+    for (const dbFile of sources.dbFiles) await ingestDatabase(ctx, dbFile);
+    if (sources.storageDir) await ingestJsonTree(ctx, sources.storageDir);
+    ok = true;
+  } finally {
+    await writer.endBulk(ok);
   }
+  ctx.progress({ phase: 'deriving', done: 0, total: 0 });
+  await writer.finalize();
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}
 
-  if (sources.storageDir) {
-    const known = await fileCheckpoints(store);
-    const workers = opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+interface JobContext {
+  store: Store;
+  writer: StoreWriter;
+  summary: IngestSummary;
+  opts: IngestOptions;
+  progress: (p: Progress) => void;
+  bytesSinceCommit: number;
+}
+
+async function wrote(ctx: JobContext, bytes: number): Promise<void> {
+  ctx.bytesSinceCommit += bytes;
+  if (ctx.bytesSinceCommit > COMMIT_EVERY_BYTES) {
+    await ctx.writer.commitBulk();
+    ctx.bytesSinceCommit = 0;
+  }
+}
+
+async function ingestDatabase(ctx: JobContext, dbFile: string): Promise<void> {
+  const { writer, summary } = ctx;
+  const since = await highWaters(ctx.store, dbFile);
+  try {
+    for (const batch of readDatabase(dbFile, { since })) {
+      summary.dbRowsRead += batch.records.length;
+      await writer.writeBatch(batch.records, batch.problems);
+      await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
+      await wrote(
+        ctx,
+        batch.records.reduce((n, r) => n + r.raw.length, 0),
+      );
+      ctx.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
+    }
+  } catch (e) {
+    if (!(e instanceof SourceUnreadableError)) throw e;
+    summary.unreadableSources.push(dbFile);
+    await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+  }
+}
+
+async function ingestJsonTree(ctx: JobContext, storageDir: string): Promise<void> {
+  const { writer, summary } = ctx;
+  const known = await fileCheckpoints(ctx.store);
+  const pool = new JsonParserPool(ctx.opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)));
+  try {
     for (const kind of JSON_KINDS) {
-      const refs = listJsonFiles(sources.storageDir, kind);
+      const refs = listJsonFiles(storageDir, kind);
       summary.filesSeen += refs.length;
       const changed: JsonFileRef[] = [];
       const shadowed: FileCheckpoint[] = [];
@@ -85,20 +136,17 @@ export async function runIngest(store: Store, opts: IngestOptions = {}): Promise
         }
         // a copy of a record that a database already holds is not even read
         const entity = kind as Entity;
-        if (
-          kind !== 'todo' &&
-          kind !== 'session_diff' &&
-          !(await writer.wouldStore(entity, ref.id, 'json', ref.path))
-        ) {
+        const keyed = kind !== 'todo' && kind !== 'session_diff';
+        if (keyed && !(await writer.wouldStore(entity, ref.id, 'json', ref.path))) {
           await writer.recordShadow(entity, ref.id, 'json', ref.path);
-          shadowed.push(checkpoint(ref, 'shadowed'));
+          shadowed.push(checkpoint(ref, 'shadowed', known.has(ref.path)));
           continue;
         }
         changed.push(ref);
       }
       if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
       let done = 0;
-      for await (const chunk of parseFiles(changed, { workers, chunkSize: opts.chunkSize })) {
+      for await (const chunk of pool.parse(changed, ctx.opts.chunkSize)) {
         const records: IngestRecord[] = [];
         const problems: IngestProblem[] = [];
         const files: FileCheckpoint[] = [];
@@ -106,35 +154,39 @@ export async function runIngest(store: Store, opts: IngestOptions = {}): Promise
           const ref = chunk.refs[i] as JsonFileRef;
           records.push(...r.records);
           problems.push(...r.problems);
-          files.push(
-            checkpoint(
-              ref,
-              r.records.length === 0 && r.problems.some((p) => p.severity === 'error') ? 'error' : 'ok',
-            ),
-          );
+          const failed = r.records.length === 0 && r.problems.some((p) => p.severity === 'error');
+          files.push(checkpoint(ref, failed ? 'error' : 'ok', known.has(ref.path)));
         });
         await writer.writeBatch(records, problems, files);
+        await wrote(
+          ctx,
+          chunk.refs.reduce((n, r) => n + r.size, 0),
+        );
         done += chunk.refs.length;
         summary.filesParsed += chunk.refs.length;
-        progress({ phase: `json ${kind}`, done, total: changed.length });
+        ctx.progress({ phase: `json ${kind}`, done, total: changed.length });
       }
     }
+  } finally {
+    await pool.close();
   }
-  progress({ phase: 'deriving', done: 0, total: 0 });
-  await writer.finalize();
-  summary.seconds = (performance.now() - t0) / 1000;
-  return summary;
 }
 
-function checkpoint(ref: JsonFileRef, status: FileCheckpoint['status']): FileCheckpoint {
-  return { path: ref.path, kind: ref.kind, entityId: ref.id, size: ref.size, mtimeMs: ref.mtimeMs, status };
+function checkpoint(ref: JsonFileRef, status: FileCheckpoint['status'], known: boolean): FileCheckpoint {
+  return {
+    path: ref.path,
+    kind: ref.kind,
+    entityId: ref.id,
+    size: ref.size,
+    mtimeMs: ref.mtimeMs,
+    status,
+    known,
+  };
 }
 
-async function fileCheckpoints(
-  store: Store,
-): Promise<Map<string, { size: number; mtimeMs: number; status: string }>> {
+async function fileCheckpoints(store: Store): Promise<Map<string, FileStamp>> {
   const reader = await store.conn.streamAndReadAll('SELECT path, size, mtime_ms, status FROM source_files');
-  const m = new Map<string, { size: number; mtimeMs: number; status: string }>();
+  const m = new Map<string, FileStamp>();
   for (const r of reader.getRows())
     m.set(String(r[0]), { size: Number(r[1]), mtimeMs: Number(r[2]), status: String(r[3]) });
   return m;

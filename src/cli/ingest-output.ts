@@ -56,6 +56,7 @@ export async function printSummary(store: Store, s: IngestSummary, format: Forma
   );
   const out = {
     seconds: Number(s.seconds.toFixed(2)),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     sources: {
       root: s.sources.root,
       storage: s.sources.storageDir,

@@ -1,58 +1,79 @@
 /**
  * Parses JSON files in worker threads, in chunks, with a bounded number in flight (bounded memory),
- * handing back results in submission order.
+ * handing back results in submission order. One pool serves a whole ingest run (starting a worker
+ * that loads TypeScript costs ~0.5 s).
  */
 import { Worker } from 'node:worker_threads';
 import { type JsonFileRef, type ParsedFile, parseJsonFile } from './json-tree.ts';
 import type { ChunkRequest, ChunkResult } from './json-worker.ts';
 
-export interface PoolOptions {
-  workers: number;
-  chunkSize?: number;
+export interface ParsedChunk {
+  refs: JsonFileRef[];
+  results: ParsedFile[];
 }
 
-/** Yields one array of results per chunk of `refs`, in order. With 0 workers, parses inline. */
-export async function* parseFiles(
-  refs: JsonFileRef[],
-  opts: PoolOptions,
-): AsyncGenerator<{ refs: JsonFileRef[]; results: ParsedFile[] }> {
-  const chunkSize = opts.chunkSize ?? 1000;
-  const chunks: JsonFileRef[][] = [];
-  for (let i = 0; i < refs.length; i += chunkSize) chunks.push(refs.slice(i, i + chunkSize));
-  if (opts.workers <= 0 || chunks.length <= 1) {
-    for (const c of chunks) yield { refs: c, results: c.map(parseJsonFile) };
-    return;
+export class JsonParserPool {
+  private workers: Worker[] | null = null;
+  private nextId = 0;
+
+  /** `size` worker threads; 0 parses inline on the calling thread. */
+  constructor(private readonly size: number) {}
+
+  private start(): Worker[] {
+    if (!this.workers) {
+      this.workers = Array.from(
+        { length: this.size },
+        () => new Worker(new URL('./json-worker-boot.mjs', import.meta.url)),
+      );
+    }
+    return this.workers;
   }
-  const workers = Array.from({ length: opts.workers }, () => new Worker(new URL('./json-worker-boot.mjs', import.meta.url)));
-  const inflight = new Map<number, Promise<ChunkResult>>();
-  const maxInflight = opts.workers * 2;
-  let next = 0;
-  const submit = (i: number) => {
-    const w = workers[i % workers.length] as Worker;
-    inflight.set(
-      i,
-      new Promise<ChunkResult>((resolve, reject) => {
-        const onMsg = (m: ChunkResult) => {
-          if (m.id !== i) return;
-          w.off('message', onMsg);
-          w.off('error', reject);
-          resolve(m);
-        };
-        w.on('message', onMsg);
-        w.once('error', reject);
-        w.postMessage({ id: i, refs: chunks[i] as JsonFileRef[] } satisfies ChunkRequest);
-      }),
-    );
-  };
-  try {
-    while (next < chunks.length && next < maxInflight) submit(next++);
+
+  private run(w: Worker, refs: JsonFileRef[]): Promise<ChunkResult> {
+    const id = this.nextId++;
+    return new Promise<ChunkResult>((resolve, reject) => {
+      const onMsg = (m: ChunkResult) => {
+        if (m.id !== id) return;
+        w.off('message', onMsg);
+        w.off('error', onErr);
+        resolve(m);
+      };
+      const onErr = (e: Error) => {
+        w.off('message', onMsg);
+        reject(e);
+      };
+      w.on('message', onMsg);
+      w.once('error', onErr);
+      w.postMessage({ id, refs } satisfies ChunkRequest);
+    });
+  }
+
+  /** Yields the parsed chunks of `refs` in order. Small inputs are parsed inline. */
+  async *parse(refs: JsonFileRef[], chunkSize = 1000): AsyncGenerator<ParsedChunk> {
+    const chunks: JsonFileRef[][] = [];
+    for (let i = 0; i < refs.length; i += chunkSize) chunks.push(refs.slice(i, i + chunkSize));
+    if (this.size <= 0 || chunks.length <= 1) {
+      for (const c of chunks) yield { refs: c, results: c.map(parseJsonFile) };
+      return;
+    }
+    const workers = this.start();
+    const inflight: Promise<ChunkResult>[] = [];
+    const maxInflight = workers.length * 2;
+    let next = 0;
+    const submit = () => {
+      inflight.push(this.run(workers[next % workers.length] as Worker, chunks[next] as JsonFileRef[]));
+      next++;
+    };
+    while (next < chunks.length && inflight.length < maxInflight) submit();
     for (let i = 0; i < chunks.length; i++) {
-      const r = await (inflight.get(i) as Promise<ChunkResult>);
-      inflight.delete(i);
-      if (next < chunks.length) submit(next++);
+      const r = await (inflight.shift() as Promise<ChunkResult>);
+      if (next < chunks.length) submit();
       yield { refs: chunks[i] as JsonFileRef[], results: r.results };
     }
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  async close(): Promise<void> {
+    if (this.workers) await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = null;
   }
 }
