@@ -78,13 +78,13 @@ function everyPartType(dir: string) {
     { type: 'compaction', auto: true, overflow: false },
     { type: 'brand-new-type', payload: { x: 1 } },
   ];
-  parts.forEach((p, i) =>
+  parts.forEach((p, i) => {
     writeStorage(dir, `part/msg_a1/prt_${String(i).padStart(2, '0')}.json`, {
       id: `prt_${i}`,
       ...base,
       ...p,
-    }),
-  );
+    });
+  });
 }
 
 function baseTree(dir: string) {

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
-import type { IngestProblem, IngestRecord } from '../ingest/records.ts';
+import type { IngestProblem } from '../ingest/records.ts';
 import { readDatabase, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
@@ -147,17 +147,15 @@ async function ingestJsonTree(ctx: JobContext, storageDir: string): Promise<void
       if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
       let done = 0;
       for await (const chunk of pool.parse(changed, ctx.opts.chunkSize)) {
-        const records: IngestRecord[] = [];
         const problems: IngestProblem[] = [];
         const files: FileCheckpoint[] = [];
-        chunk.results.forEach((r, i) => {
-          const ref = chunk.refs[i] as JsonFileRef;
-          records.push(...r.records);
-          problems.push(...r.problems);
-          const failed = r.records.length === 0 && r.problems.some((p) => p.severity === 'error');
+        chunk.refs.forEach((ref, i) => {
+          const fileProblems = chunk.problems[i] ?? [];
+          problems.push(...fileProblems);
+          const failed = chunk.recordCounts[i] === 0 && fileProblems.some((p) => p.severity === 'error');
           files.push(checkpoint(ref, failed ? 'error' : 'ok', known.has(ref.path)));
         });
-        await writer.writeBatch(records, problems, files);
+        await writer.writeBatch(chunk.records, problems, files);
         await wrote(
           ctx,
           chunk.refs.reduce((n, r) => n + r.size, 0),

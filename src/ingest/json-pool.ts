@@ -4,13 +4,25 @@
  * that loads TypeScript costs ~0.5 s).
  */
 import { Worker } from 'node:worker_threads';
-import { type JsonFileRef, type ParsedFile, parseJsonFile } from './json-tree.ts';
-import type { ChunkRequest, ChunkResult } from './json-worker.ts';
+import type { JsonFileRef } from './json-tree.ts';
+import { type ChunkRequest, type ChunkResult, parseChunk } from './json-worker.ts';
+import { unpackRecords } from './pack.ts';
+import type { IngestProblem, IngestRecord } from './records.ts';
 
 export interface ParsedChunk {
   refs: JsonFileRef[];
-  results: ParsedFile[];
+  records: IngestRecord[];
+  /** Per file of `refs`: how many records it gave, and its problems. */
+  recordCounts: number[];
+  problems: IngestProblem[][];
 }
+
+const unpack = (refs: JsonFileRef[], r: ChunkResult): ParsedChunk => ({
+  refs,
+  records: unpackRecords(r.packed),
+  recordCounts: r.recordCounts,
+  problems: r.problems,
+});
 
 export class JsonParserPool {
   private workers: Worker[] | null = null;
@@ -53,7 +65,7 @@ export class JsonParserPool {
     const chunks: JsonFileRef[][] = [];
     for (let i = 0; i < refs.length; i += chunkSize) chunks.push(refs.slice(i, i + chunkSize));
     if (this.size <= 0 || chunks.length <= 1) {
-      for (const c of chunks) yield { refs: c, results: c.map(parseJsonFile) };
+      for (const c of chunks) yield unpack(c, parseChunk(0, c));
       return;
     }
     const workers = this.start();
@@ -68,7 +80,7 @@ export class JsonParserPool {
     for (let i = 0; i < chunks.length; i++) {
       const r = await (inflight.shift() as Promise<ChunkResult>);
       if (next < chunks.length) submit();
-      yield { refs: chunks[i] as JsonFileRef[], results: r.results };
+      yield unpack(chunks[i] as JsonFileRef[], r);
     }
   }
 

@@ -1,17 +1,36 @@
 /** Worker thread: reads and maps JSON files so the main thread only writes (uses the second core). */
 import { parentPort } from 'node:worker_threads';
-import { type JsonFileRef, type ParsedFile, parseJsonFile } from './json-tree.ts';
+import { type JsonFileRef, parseJsonFile } from './json-tree.ts';
+import { type PackedRecords, packRecords } from './pack.ts';
+import type { IngestProblem, IngestRecord } from './records.ts';
 
 export interface ChunkRequest {
   id: number;
   refs: JsonFileRef[];
 }
+
 export interface ChunkResult {
   id: number;
-  results: ParsedFile[];
+  /** Every record of the chunk, packed (see pack.ts). */
+  packed: PackedRecords;
+  /** Per file: how many records it gave, and its problems. */
+  recordCounts: number[];
+  problems: IngestProblem[][];
+}
+
+export function parseChunk(id: number, refs: JsonFileRef[]): ChunkResult {
+  const records: IngestRecord[] = [];
+  const recordCounts: number[] = [];
+  const problems: IngestProblem[][] = [];
+  for (const ref of refs) {
+    const r = parseJsonFile(ref);
+    for (const rec of r.records) records.push(rec);
+    recordCounts.push(r.records.length);
+    problems.push(r.problems);
+  }
+  return { id, packed: packRecords(records), recordCounts, problems };
 }
 
 parentPort?.on('message', (req: ChunkRequest) => {
-  const results = req.refs.map(parseJsonFile);
-  parentPort?.postMessage({ id: req.id, results } satisfies ChunkResult);
+  parentPort?.postMessage(parseChunk(req.id, req.refs));
 });

@@ -198,7 +198,10 @@ export class StoreWriter {
       const h = holders.get(id);
       const rank = SOURCE_RANK[r.source];
       let byId = pending.get(entity);
-      if (!byId) pending.set(entity, (byId = new Map()));
+      if (!byId) {
+        byId = new Map();
+        pending.set(entity, byId);
+      }
       const sameOrigin = h !== undefined && h.sourcePath === r.sourcePath && h.source === r.source;
       if (h && !sameOrigin && h.rank >= rank) {
         this.pendingShadows.push({

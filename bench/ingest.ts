@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:ingest [-- --sessions 877]`: full-scale ingest against the floor, in the same run.
+ * 1. generates (or reuses) a corpus as a JSON tree and the same sessions as opencode.db (v1 tables);
+ * 2. floor: read + JSON.parse every JSON file on one thread;
+ * 3. full `ocbridge ingest` of the JSON tree (fresh store), its peak RSS, and the ratio to the floor;
+ * 4. a no-op re-ingest; 5. the same data from opencode.db.
+ * Each step runs in its own process, so RSS and timings don't leak between them.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '877' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string', default: '.tmp/bench' },
+  },
+});
+const sessions = Number(values.sessions);
+const root = join(process.cwd(), values.out ?? '.tmp/bench');
+const node = process.execPath;
+
+function run(args: string[]): { out: string; wall: number } {
+  const t = performance.now();
+  const out = execFileSync(node, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return { out, wall: (performance.now() - t) / 1000 };
+}
+
+function corpus(layout: 'json' | 'v1'): { dir: string; manifest: { totals: Record<string, unknown> } } {
+  const dir = join(root, `corpus-${layout}-${sessions}-s${values.seed}`);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    console.error(`generating ${layout} corpus (${sessions} sessions) in ${dir} …`);
+    run([
+      '--import',
+      'tsx',
+      'src/cli/gen-corpus.ts',
+      '--sessions',
+      String(sessions),
+      '--seed',
+      String(values.seed),
+      '--layout',
+      layout,
+      '--out',
+      dir,
+    ]);
+  }
+  return { dir, manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) };
+}
+
+interface IngestOut {
+  seconds: number;
+  peakRssMb: number;
+  tables: Record<string, number>;
+  files: { seen: number; unchanged: number; parsed: number };
+}
+
+function ingest(source: string, db: string): IngestOut & { wall: number } {
+  const r = run([
+    'bin/ocbridge.js',
+    'ingest',
+    '--source',
+    source,
+    '--db',
+    db,
+    '--format',
+    'json',
+    '--no-progress',
+  ]);
+  return { ...(JSON.parse(r.out) as IngestOut), wall: r.wall };
+}
+
+const json = corpus('json');
+const v1 = corpus('v1');
+type Totals = { sessions: number; messages: number; parts: number };
+const expectedOf = (m: { totals: Record<string, unknown> }) => {
+  const t = m.totals as Totals;
+  return `${t.sessions}/${t.messages}/${t.parts}`;
+};
+
+const floorRun = run(['--import', 'tsx', 'bench/floor.ts', join(json.dir, 'storage')]);
+const floor = JSON.parse(floorRun.out) as { files: number; mb: number; seconds: number; peakRssMb: number };
+
+const db = join(root, 'bench-json.duckdb');
+rmSync(db, { force: true });
+rmSync(`${db}.wal`, { force: true });
+const full = ingest(json.dir, db);
+const noop = ingest(json.dir, db);
+
+const dbV1 = join(root, 'bench-v1.duckdb');
+rmSync(dbV1, { force: true });
+rmSync(`${dbV1}.wal`, { force: true });
+const fromDb = ingest(v1.dir, dbV1);
+
+const counts = (o: IngestOut) => `${o.tables.sessions}/${o.tables.messages}/${o.tables.parts}`;
+const expected = expectedOf(json.manifest);
+const expectedV1 = expectedOf(v1.manifest);
+const ratio = full.seconds / floor.seconds;
+const rows = [
+  ['machine', `${cpus().length} cores, node ${process.version}`],
+  [
+    'corpus',
+    `${sessions} sessions, ${floor.files} JSON files, ${floor.mb.toFixed(0)} MB (expected sessions/messages/parts ${expected})`,
+  ],
+  [
+    'floor: read + JSON.parse, 1 thread',
+    `${floor.seconds.toFixed(2)} s  (${Math.round(floor.files / floor.seconds)} files/s, RSS ${floor.peakRssMb} MB)`,
+  ],
+  [
+    'full ingest of the JSON tree',
+    `${full.seconds.toFixed(2)} s  (wall ${full.wall.toFixed(2)} s incl. startup), peak RSS ${full.peakRssMb} MB, stored ${counts(full)}`,
+  ],
+  ['ratio ingest / floor', `${ratio.toFixed(2)}x  (target <= 1.5x: ${ratio <= 1.5 ? 'PASS' : 'FAIL'})`],
+  ['peak RSS target < 1000 MB', full.peakRssMb < 1000 ? 'PASS' : 'FAIL'],
+  [
+    'no-op re-ingest',
+    `${noop.wall.toFixed(2)} s wall (${noop.files.parsed} files parsed; target < 3 s: ${noop.wall < 3 ? 'PASS' : 'FAIL'})`,
+  ],
+  [
+    'same data from opencode.db (v1)',
+    `${fromDb.seconds.toFixed(2)} s (wall ${fromDb.wall.toFixed(2)} s), peak RSS ${fromDb.peakRssMb} MB, stored ${counts(fromDb)}`,
+  ],
+  [
+    'counts match the manifests',
+    counts(full) === expected && counts(fromDb) === expectedV1
+      ? 'PASS'
+      : `FAIL (json ${counts(full)} vs ${expected}, db ${counts(fromDb)} vs ${expectedV1})`,
+  ],
+];
+const w = Math.max(...rows.map((r) => (r[0] as string).length));
+for (const [k, v] of rows) console.log(`${(k as string).padEnd(w)}  ${v}`);
