@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { Store } from '../store/db.ts';
 import { queryRows } from '../store/query.ts';
-import { formatRows, type Format } from './format.ts';
+import { type Format, formatRows } from './format.ts';
 import type { IngestSummary, Progress } from './ingest-job.ts';
 
 export function progressReporter(): { update: (p: Progress) => void; stop: () => void } {

@@ -4,9 +4,9 @@ import { SourceNotFoundError } from '../ingest/discover.ts';
 import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
-import { formatRows, type Format } from './format.ts';
+import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
-import { progressReporter, printSummary } from './ingest-output.ts';
+import { printSummary, progressReporter } from './ingest-output.ts';
 import { VERSION } from './version.ts';
 
 const formatOption = () =>
