@@ -1,7 +1,9 @@
 /**
- * The bulk ingest job: every source → the store, skipping what is unchanged since the last run.
- * Order: v2 tables, v1 tables, then the JSON tree, so the higher-ranked copy of an ID is stored first
- * and lower-ranked JSON copies are skipped without being read.
+ * Ingest jobs: the bulk load of every source (`bulk()`), and applying what changed (`applyJson()`,
+ * `applyDatabase()`), used by `ocbridge ingest` and by live mode. Order in bulk: v2 tables, v1 tables,
+ * then the JSON tree, so the higher-ranked copy of an ID is stored first and lower-ranked JSON copies
+ * are skipped without being read. Unchanged files (size + mtime) and rows (time_updated below the
+ * high-water mark) are skipped.
  */
 import { availableParallelism } from 'node:os';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
@@ -41,132 +43,195 @@ export interface IngestSummary {
   seconds: number;
 }
 
+/** What one application of changes did. */
+export interface Applied {
+  files: number;
+  rows: number;
+  /** Files that could not be parsed (maybe half-written); live mode retries them. */
+  failed: string[];
+}
+
 type FileStamp = { size: number; mtimeMs: number; status: string };
 
-export async function runIngest(store: Store, opts: IngestOptions = {}): Promise<IngestSummary> {
-  const t0 = performance.now();
-  const sources = discoverSources(opts.source);
-  const writer = new StoreWriter(store.conn);
-  const summary: IngestSummary = {
-    sources,
-    stats: writer.stats,
-    filesSeen: 0,
-    filesSkippedUnchanged: 0,
-    filesParsed: 0,
-    dbRowsRead: 0,
-    unreadableSources: [],
-    seconds: 0,
-  };
-  const ctx: JobContext = {
-    store,
-    writer,
-    summary,
-    opts,
-    progress: opts.onProgress ?? (() => {}),
-    bytesSinceCommit: 0,
-  };
-  let ok = false;
-  await writer.startBulk();
-  try {
-    for (const dbFile of sources.dbFiles) await ingestDatabase(ctx, dbFile);
-    if (sources.storageDir) await ingestJsonTree(ctx, sources.storageDir);
-    ok = true;
-  } finally {
-    await writer.endBulk(ok);
+export class Ingestor {
+  readonly writer: StoreWriter;
+  readonly summary: IngestSummary;
+  private known: Map<string, FileStamp> | null = null;
+  private pool: JsonParserPool | null = null;
+  private bytesSinceCommit = 0;
+  private readonly progress: (p: Progress) => void;
+
+  constructor(
+    private readonly store: Store,
+    readonly sources: Sources,
+    private readonly opts: IngestOptions = {},
+  ) {
+    this.writer = new StoreWriter(store.conn);
+    this.progress = opts.onProgress ?? (() => {});
+    this.summary = {
+      sources,
+      stats: this.writer.stats,
+      filesSeen: 0,
+      filesSkippedUnchanged: 0,
+      filesParsed: 0,
+      dbRowsRead: 0,
+      unreadableSources: [],
+      seconds: 0,
+    };
   }
-  ctx.progress({ phase: 'deriving', done: 0, total: 0 });
-  await writer.finalize();
-  summary.seconds = (performance.now() - t0) / 1000;
-  return summary;
-}
 
-interface JobContext {
-  store: Store;
-  writer: StoreWriter;
-  summary: IngestSummary;
-  opts: IngestOptions;
-  progress: (p: Progress) => void;
-  bytesSinceCommit: number;
-}
-
-async function wrote(ctx: JobContext, bytes: number): Promise<void> {
-  ctx.bytesSinceCommit += bytes;
-  if (ctx.bytesSinceCommit > COMMIT_EVERY_BYTES) {
-    await ctx.writer.commitBulk();
-    ctx.bytesSinceCommit = 0;
-  }
-}
-
-async function ingestDatabase(ctx: JobContext, dbFile: string): Promise<void> {
-  const { writer, summary } = ctx;
-  const since = await highWaters(ctx.store, dbFile);
-  try {
-    for (const batch of readDatabase(dbFile, { since })) {
-      summary.dbRowsRead += batch.records.length;
-      await writer.writeBatch(batch.records, batch.problems);
-      await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
-      await wrote(
-        ctx,
-        batch.records.reduce((n, r) => n + r.raw.length, 0),
-      );
-      ctx.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
+  /** Loads everything not yet in the store, in bulk transactions. */
+  async bulk(): Promise<IngestSummary> {
+    const t0 = performance.now();
+    let ok = false;
+    await this.writer.startBulk();
+    try {
+      for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
+      if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
+      ok = true;
+    } finally {
+      await this.writer.endBulk(ok);
     }
-  } catch (e) {
-    if (!(e instanceof SourceUnreadableError)) throw e;
-    summary.unreadableSources.push(dbFile);
-    await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+    this.progress({ phase: 'deriving', done: 0, total: 0 });
+    await this.writer.finalize();
+    this.summary.seconds = (performance.now() - t0) / 1000;
+    return this.summary;
   }
-}
 
-async function ingestJsonTree(ctx: JobContext, storageDir: string): Promise<void> {
-  const { writer, summary } = ctx;
-  const known = await fileCheckpoints(ctx.store);
-  const pool = new JsonParserPool(ctx.opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)));
-  try {
+  private async wrote(bytes: number): Promise<void> {
+    this.bytesSinceCommit += bytes;
+    if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
+      await this.writer.commitBulk();
+      this.bytesSinceCommit = 0;
+    }
+  }
+
+  /** Reads the rows of one database changed since its high-water marks. */
+  async applyDatabase(dbFile: string): Promise<Applied> {
+    const { writer, summary } = this;
+    const since = await highWaters(this.store, dbFile);
+    const applied: Applied = { files: 0, rows: 0, failed: [] };
+    try {
+      for (const batch of readDatabase(dbFile, { since })) {
+        summary.dbRowsRead += batch.records.length;
+        applied.rows += batch.records.length;
+        await writer.writeBatch(batch.records, batch.problems);
+        await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
+        await this.wrote(batch.records.reduce((n, r) => n + r.raw.length, 0));
+        this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
+      }
+    } catch (e) {
+      if (!(e instanceof SourceUnreadableError)) throw e;
+      if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
+      await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+      applied.failed.push(dbFile);
+    }
+    return applied;
+  }
+
+  private async fingerprints(): Promise<Map<string, FileStamp>> {
+    if (!this.known) this.known = await fileCheckpoints(this.store);
+    return this.known;
+  }
+
+  private parserPool(): JsonParserPool {
+    if (!this.pool) {
+      this.pool = new JsonParserPool(
+        this.opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+      );
+    }
+    return this.pool;
+  }
+
+  private async ingestJsonTree(storageDir: string): Promise<void> {
     for (const kind of JSON_KINDS) {
       const refs = listJsonFiles(storageDir, kind);
-      summary.filesSeen += refs.length;
-      const changed: JsonFileRef[] = [];
-      const shadowed: FileCheckpoint[] = [];
-      for (const ref of refs) {
-        const k = known.get(ref.path);
-        if (k && k.size === ref.size && k.mtimeMs === ref.mtimeMs && k.status !== 'error') {
-          summary.filesSkippedUnchanged++;
-          continue;
-        }
-        // a copy of a record that a database already holds is not even read
-        const entity = kind as Entity;
-        const keyed = kind !== 'todo' && kind !== 'session_diff';
-        if (keyed && !(await writer.wouldStore(entity, ref.id, 'json', ref.path))) {
-          await writer.recordShadow(entity, ref.id, 'json', ref.path);
-          shadowed.push(checkpoint(ref, 'shadowed', known.has(ref.path)));
-          continue;
-        }
-        changed.push(ref);
-      }
-      if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
-      let done = 0;
-      for await (const chunk of pool.parse(changed, ctx.opts.chunkSize)) {
-        const problems: IngestProblem[] = [];
-        const files: FileCheckpoint[] = [];
-        chunk.refs.forEach((ref, i) => {
-          const fileProblems = chunk.problems[i] ?? [];
-          problems.push(...fileProblems);
-          const failed = chunk.recordCounts[i] === 0 && fileProblems.some((p) => p.severity === 'error');
-          files.push(checkpoint(ref, failed ? 'error' : 'ok', known.has(ref.path)));
-        });
-        await writer.writeBatch(chunk.records, problems, files);
-        await wrote(
-          ctx,
-          chunk.refs.reduce((n, r) => n + r.size, 0),
-        );
-        done += chunk.refs.length;
-        summary.filesParsed += chunk.refs.length;
-        ctx.progress({ phase: `json ${kind}`, done, total: changed.length });
-      }
+      this.summary.filesSeen += refs.length;
+      await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
     }
+  }
+
+  /**
+   * Applies JSON files: skips unchanged ones and copies a database already holds, parses the rest and
+   * writes them with their fingerprints. `recordFailures: false` (live mode) leaves unparseable files
+   * out of `ingest_errors` so a half-written file can be retried first.
+   */
+  async applyJson(
+    refs: JsonFileRef[],
+    o: { phase?: string; recordFailures?: boolean } = {},
+  ): Promise<Applied> {
+    const { writer, summary } = this;
+    const known = await this.fingerprints();
+    const applied: Applied = { files: 0, rows: 0, failed: [] };
+    const changed: JsonFileRef[] = [];
+    const shadowed: FileCheckpoint[] = [];
+    for (const ref of refs) {
+      const k = known.get(ref.path);
+      if (k && k.size === ref.size && k.mtimeMs === ref.mtimeMs && k.status !== 'error') {
+        summary.filesSkippedUnchanged++;
+        continue;
+      }
+      // a copy of a record that a database already holds is not even read
+      const entity = ref.kind as Entity;
+      const keyed = ref.kind !== 'todo' && ref.kind !== 'session_diff';
+      if (keyed && !(await writer.wouldStore(entity, ref.id, 'json', ref.path))) {
+        await writer.recordShadow(entity, ref.id, 'json', ref.path);
+        shadowed.push(checkpoint(ref, 'shadowed', known.has(ref.path)));
+        known.set(ref.path, { size: ref.size, mtimeMs: ref.mtimeMs, status: 'shadowed' });
+        continue;
+      }
+      changed.push(ref);
+    }
+    if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
+    let done = 0;
+    for await (const chunk of this.parserPool().parse(changed, this.opts.chunkSize)) {
+      const problems: IngestProblem[] = [];
+      const files: FileCheckpoint[] = [];
+      chunk.refs.forEach((ref, i) => {
+        const fileProblems = chunk.problems[i] ?? [];
+        const failed = chunk.recordCounts[i] === 0 && fileProblems.some((p) => p.severity === 'error');
+        if (failed) applied.failed.push(ref.path);
+        if (failed && o.recordFailures === false) return;
+        problems.push(...fileProblems);
+        const status = failed ? 'error' : 'ok';
+        files.push(checkpoint(ref, status, known.has(ref.path)));
+        known.set(ref.path, { size: ref.size, mtimeMs: ref.mtimeMs, status });
+      });
+      await writer.writeBatch(chunk.records, problems, files);
+      await this.wrote(chunk.refs.reduce((n, r) => n + r.size, 0));
+      done += chunk.refs.length;
+      summary.filesParsed += chunk.refs.length;
+      applied.files += chunk.refs.length;
+      applied.rows += chunk.records.length;
+      this.progress({ phase: o.phase ?? 'json', done, total: changed.length });
+    }
+    return applied;
+  }
+
+  /** Records that a file is definitely unreadable (after live retries gave up). */
+  async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
+    const known = await this.fingerprints();
+    await this.writer.writeBatch(
+      [],
+      [{ sourcePath: ref.path, severity: 'error', reason }],
+      [checkpoint(ref, 'error', known.has(ref.path))],
+    );
+    known.set(ref.path, { size: ref.size, mtimeMs: ref.mtimeMs, status: 'error' });
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
+  }
+}
+
+/** One-shot bulk ingest (`ocbridge ingest`). */
+export async function runIngest(store: Store, opts: IngestOptions = {}): Promise<IngestSummary> {
+  const ingestor = new Ingestor(store, discoverSources(opts.source), opts);
+  try {
+    return await ingestor.bulk();
   } finally {
-    await pool.close();
+    await ingestor.close();
   }
 }
 

@@ -7,6 +7,7 @@ import { queryRows } from '../store/query.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
+import { registerRunCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
 
 const formatOption = () =>
@@ -76,6 +77,8 @@ export function buildProgram(): Command {
         store.close();
       }
     });
+
+  registerRunCommand(program);
 
   const migrate = program.command('migrate').description('schema migrations of the store');
   migrate

@@ -3,7 +3,7 @@
  * IDs come from file and folder names, as OpenCode's own JSON→SQLite importer takes them.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
@@ -143,4 +143,30 @@ function fail(ref: JsonFileRef, reason: string): ParsedFile {
 
 export function isStorageDir(dir: string): boolean {
   return basename(dir) === 'storage' || subdirs(dir).some((d) => d === 'session' || d === 'message');
+}
+
+/** The ref for one path under `storage/` (null when it isn't a storage JSON file or is gone). */
+export function refFromPath(storageDir: string, path: string): JsonFileRef | null {
+  const rel = relative(storageDir, path).split(sep);
+  if (rel.length < 2 || rel[0] === '..' || !path.endsWith('.json')) return null;
+  const kind = rel[0] as JsonFileKind;
+  if (!JSON_KINDS.includes(kind)) return null;
+  const nested = kind === 'session' || kind === 'message' || kind === 'part';
+  if ((nested && rel.length !== 3) || (!nested && rel.length !== 2)) return null;
+  let st: import('node:fs').Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  const name = rel[rel.length - 1] as string;
+  return {
+    kind,
+    path,
+    id: name.slice(0, -5),
+    parentId: nested ? (rel[1] as string) : null,
+    size: st.size,
+    mtimeMs: Math.trunc(st.mtimeMs),
+  };
 }

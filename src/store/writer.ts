@@ -122,6 +122,8 @@ export class StoreWriter {
   private readonly holders = new Map<Entity, Map<string, Holder>>();
   /** Messages whose derived columns must be recomputed by finalize(). */
   private readonly dirtyMessages = new Set<string>();
+  /** Sessions whose rows changed since the last takeTouchedSessions() (derivation re-runs for them). */
+  private readonly touchedSessions = new Set<string>();
   private checked = false;
   /** Inside a bulk transaction (startBulk … endBulk), batches don't commit on their own. */
   private bulk = false;
@@ -259,6 +261,10 @@ export class StoreWriter {
         const rows = [...byId.values()].flat();
         await appendRows(this.conn, spec.table, spec.cols as readonly Col<IngestRecord>[], rows);
         this.stats.inserted[entity] += rows.length - (del?.size ?? 0);
+        for (const r of rows) {
+          const sid = (r as { sessionId?: string }).sessionId;
+          if (sid) this.touchedSessions.add(sid);
+        }
         if (entity === 'message')
           for (const r of rows) this.dirtyMessages.add((r as MessageRecord).messageId);
         if (entity === 'part') {
@@ -343,6 +349,13 @@ export class StoreWriter {
       }
       await appendRows(conn, 'source_files', fileCols, files);
     }
+  }
+
+  /** The sessions touched since the last call (parts written without a session ID are not included). */
+  async takeTouchedSessions(): Promise<Set<string>> {
+    const out = new Set(this.touchedSessions);
+    this.touchedSessions.clear();
+    return out;
   }
 
   /** Records the high-water mark of an incremental source (a DB table). */

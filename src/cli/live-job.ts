@@ -1,0 +1,191 @@
+/**
+ * Live mode (`ocbridge run`): watch first, then bulk-load, then apply changes as they happen.
+ * Handoff: events that arrive while the bulk load runs are queued and applied after it; applying is
+ * idempotent and ordered (fingerprints for files, `time_updated` high-water marks for rows), so a
+ * change seen twice is applied once and an older read never lands after a newer one. Each applied
+ * batch is one transaction together with its checkpoints, so kill -9 at any point is safe.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { discoverSources, type Sources } from '../ingest/discover.ts';
+import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
+import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
+import type { Store } from '../store/db.ts';
+import { type IngestOptions, Ingestor, type IngestSummary } from './ingest-job.ts';
+
+export interface LiveOptions extends IngestOptions {
+  /** Collect events for this long before applying them (ms). */
+  debounceMs?: number;
+  /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
+  retryDelayMs?: number;
+  maxRetries?: number;
+  /** Called after each applied batch with the sessions it touched (derivation hooks in here). */
+  afterApply?: (sessionIds: ReadonlySet<string>) => Promise<void>;
+  logger?: Logger;
+}
+
+export interface AppliedEvent {
+  files: number;
+  rows: number;
+  /** ms from the first queued event of the batch to the commit. */
+  latencyMs: number;
+}
+
+export class LiveBridge extends EventEmitter<{
+  applied: [AppliedEvent];
+  ready: [IngestSummary];
+  error: [Error];
+}> {
+  private ingestor: Ingestor | null = null;
+  private watcher: SourceWatcher | null = null;
+  private readonly dirtyJson = new Set<string>();
+  private readonly dirtyDb = new Set<string>();
+  private readonly retries = new Map<string, number>();
+  private firstEventAt: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private live = false;
+  private stopped = false;
+  private sources: Sources | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: LiveOptions = {},
+  ) {
+    super();
+  }
+
+  /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */
+  async start(): Promise<IngestSummary> {
+    const sources = discoverSources(this.opts.source);
+    this.sources = sources;
+    const watchRoot =
+      sources.dbFiles.length === 1 && sources.root === sources.dbFiles[0]
+        ? dirname(sources.root)
+        : sources.root;
+    const onlyDb = sources.root.endsWith('.db') ? sources.root : null;
+    this.watcher = new SourceWatcher(watchRoot, {
+      json: (p) => this.queue(this.dirtyJson, p),
+      db: (f) => {
+        if (!onlyDb || f === onlyDb) this.queue(this.dirtyDb, f);
+      },
+      storageAppeared: (dir) => {
+        this.opts.logger?.info({ dir }, 'a storage/ tree appeared; loading it');
+        if (this.sources) this.sources.storageDir = dir;
+      },
+      error: (message) => this.opts.logger?.warn({ message }, 'watch problem; the next rescan will catch up'),
+    });
+    try {
+      this.watcher.start();
+    } catch (e) {
+      if (e instanceof WatchLimitError) this.opts.logger?.error(e.message);
+      throw e;
+    }
+    this.opts.logger?.info({ watches: this.watcher.watchCount, root: watchRoot }, 'watching');
+    this.ingestor = new Ingestor(this.store, sources, this.opts);
+    const summary = await this.ingestor.bulk();
+    await this.opts.afterApply?.(await this.ingestor.writer.takeTouchedSessions());
+    this.live = true;
+    this.emit('ready', summary);
+    if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
+    return summary;
+  }
+
+  private queue(set: Set<string>, item: string): void {
+    if (this.stopped) return;
+    set.add(item);
+    this.firstEventAt ??= performance.now();
+    if (this.live) this.schedule(this.opts.debounceMs ?? 25);
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.chain = this.chain
+        .then(() => this.flush())
+        .catch((e: Error) => {
+          this.opts.logger?.error({ err: e }, 'applying changes failed; will retry on the next change');
+          this.emit('error', e);
+        });
+    }, delay);
+  }
+
+  /** Applies everything queued, in one or more transactions. */
+  private async flush(): Promise<void> {
+    const ingestor = this.ingestor;
+    if (!ingestor) return;
+    const started = this.firstEventAt ?? performance.now();
+    this.firstEventAt = null;
+    const dbs = [...this.dirtyDb];
+    this.dirtyDb.clear();
+    const paths = [...this.dirtyJson];
+    this.dirtyJson.clear();
+    let files = 0;
+    let rows = 0;
+    for (const db of dbs) {
+      if (!existsSync(db)) continue;
+      if (!this.sources?.dbFiles.includes(db)) this.sources?.dbFiles.push(db);
+      rows += (await ingestor.applyDatabase(db)).rows;
+    }
+    const storage = this.sources?.storageDir;
+    if (storage && paths.length > 0) {
+      const refs = paths.map((p) => refFromPath(storage, p)).filter((r): r is JsonFileRef => r !== null);
+      const applied = await ingestor.applyJson(refs, { recordFailures: false });
+      files += applied.files;
+      rows += applied.rows;
+      for (const p of applied.failed)
+        await this.retry(
+          p,
+          refs.find((r) => r.path === p),
+        );
+      for (const r of refs) if (!applied.failed.includes(r.path)) this.retries.delete(r.path);
+    }
+    await ingestor.writer.finalize();
+    await this.opts.afterApply?.(await ingestor.writer.takeTouchedSessions());
+    if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
+  }
+
+  /** A file that doesn't parse is probably half-written: read it again soon, then give up and record it. */
+  private async retry(path: string, ref: JsonFileRef | undefined): Promise<void> {
+    const n = (this.retries.get(path) ?? 0) + 1;
+    if (n > (this.opts.maxRetries ?? 5)) {
+      this.retries.delete(path);
+      if (ref && this.ingestor)
+        await this.ingestor.recordFailure(
+          ref,
+          'invalid JSON after repeated reads (truncated or half-written?)',
+        );
+      return;
+    }
+    this.retries.set(path, n);
+    setTimeout(() => this.queue(this.dirtyJson, path), (this.opts.retryDelayMs ?? 100) * n).unref();
+  }
+
+  /** Stops watching, applies what is queued, and closes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.watcher?.close();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    await this.chain;
+    if (this.live && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) await this.flush();
+    await this.ingestor?.close();
+  }
+}
+
+/** True when `p` looks like an OpenCode data dir, storage/ folder or DB (used by `run` to wait for one). */
+export function looksLikeSource(p: string): boolean {
+  try {
+    const st = statSync(p);
+    if (st.isFile()) return basename(p).endsWith('.db');
+    return existsSync(join(p, 'storage')) || basename(p) === 'storage' || existsSync(join(p, 'opencode.db'));
+  } catch {
+    return false;
+  }
+}

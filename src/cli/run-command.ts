@@ -1,0 +1,57 @@
+/** `ocbridge run`: the main job. Loads history, then follows OpenCode live until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { pino } from 'pino';
+import { defaultDbPath, openStore } from '../store/db.ts';
+import { LiveBridge } from './live-job.ts';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('load all OpenCode history, then follow OpenCode live (the main job)')
+    .option(
+      '-s, --source <path>',
+      'OpenCode data dir, a storage/ folder or an opencode.db file (default: $XDG_DATA_HOME/opencode)',
+    )
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .addOption(
+      new Option('--log-level <level>', 'log level (JSON logs on stderr)')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .action(async (o: { source?: string; db: string; logLevel: string }) => {
+      const logger = pino({ level: o.logLevel }, pino.destination(2));
+      const store = await openStore(o.db);
+      const bridge = new LiveBridge(store, { source: o.source, logger });
+      bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+      let stopping: Promise<void> | null = null;
+      const stop = (signal: string) => {
+        stopping ??= (async () => {
+          logger.info({ signal }, 'stopping');
+          // a second signal, or 5 s, ends the process whatever is left
+          const force = setTimeout(() => process.exit(1), 5000);
+          force.unref();
+          await bridge.stop();
+          store.close();
+          logger.info('stopped');
+          logger.flush();
+          process.exit(0);
+        })();
+        return stopping;
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      const t0 = performance.now();
+      const summary = await bridge.start();
+      logger.info(
+        {
+          seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+          filesParsed: summary.filesParsed,
+          dbRowsRead: summary.dbRowsRead,
+          unchanged: summary.filesSkippedUnchanged,
+        },
+        'history loaded; watching for changes',
+      );
+      await new Promise<void>(() => {}); // runs until a signal
+    });
+}
