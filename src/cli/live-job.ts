@@ -35,6 +35,7 @@ export interface AppliedEvent {
 
 export class LiveBridge extends EventEmitter<{
   applied: [AppliedEvent];
+  flushed: [];
   ready: [IngestSummary];
   error: [Error];
 }> {
@@ -108,7 +109,8 @@ export class LiveBridge extends EventEmitter<{
         .then(() => this.flush())
         .catch((e: Error) => {
           this.opts.logger?.error({ err: e }, 'applying changes failed; will retry on the next change');
-          this.emit('error', e);
+          if (this.listenerCount('error') > 0) this.emit('error', e);
+          this.emit('flushed');
         });
     }, delay);
   }
@@ -146,6 +148,7 @@ export class LiveBridge extends EventEmitter<{
     await ingestor.writer.finalize();
     await this.opts.afterApply?.(await ingestor.writer.takeTouchedSessions());
     if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
+    this.emit('flushed');
   }
 
   /** A file that doesn't parse is probably half-written: read it again soon, then give up and record it. */
@@ -162,6 +165,17 @@ export class LiveBridge extends EventEmitter<{
     }
     this.retries.set(path, n);
     setTimeout(() => this.queue(this.dirtyJson, path), (this.opts.retryDelayMs ?? 100) * n).unref();
+  }
+
+  /** Resolves once nothing is queued, scheduled or being applied. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.chain;
+      const pending = this.timer || this.dirtyJson.size > 0 || this.dirtyDb.size > 0 || this.retries.size > 0;
+      if (!pending) return;
+      if (!this.timer && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) this.schedule(0);
+      await new Promise<void>((resolve) => this.once('flushed', () => resolve()));
+    }
   }
 
   /** Stops watching, applies what is queued, and closes. */

@@ -27,7 +27,7 @@ export interface JsonFileRef {
   /** The folder's ID: project for sessions, session for messages, message for parts. */
   parentId: string | null;
   size: number;
-  mtimeMs: number;
+  mtimeUs: number;
 }
 
 function jsonFiles(dir: string): string[] {
@@ -55,7 +55,8 @@ export function listJsonFiles(storageDir: string, kind: JsonFileKind): JsonFileR
   const add = (path: string, id: string, parentId: string | null) => {
     try {
       const st = statSync(path);
-      if (st.isFile()) out.push({ kind, path, id, parentId, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+      if (st.isFile())
+        out.push({ kind, path, id, parentId, size: st.size, mtimeUs: Math.trunc(st.mtimeMs * 1000) });
     } catch {
       // vanished between listing and stat: OpenCode deleted it; nothing to ingest
     }
@@ -167,6 +168,6 @@ export function refFromPath(storageDir: string, path: string): JsonFileRef | nul
     id: name.slice(0, -5),
     parentId: nested ? (rel[1] as string) : null,
     size: st.size,
-    mtimeMs: Math.trunc(st.mtimeMs),
+    mtimeUs: Math.trunc(st.mtimeMs * 1000),
   };
 }

@@ -4,6 +4,7 @@
  * Opened read-only; all reads of one pass run in one read transaction, so a concurrent
  * OpenCode writer (WAL) never gives us a torn view.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { mapMessage, mapPart, mapProject, mapSession, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin, SourceKind } from './records.ts';
@@ -175,16 +176,77 @@ function problem(
 }
 
 /**
- * Reads one database. Yields batches in dependency order (projects, sessions, messages, parts, todos),
- * v2 tables first. Throws SourceUnreadableError only when the file can't be opened at all.
+ * One OpenCode database, kept open read-only between reads. A persistent connection matters in live
+ * mode: opening and closing a WAL database touches its `-wal` file, which would wake the watcher
+ * again, and `PRAGMA data_version` (changes when another connection commits) tells cheaply whether
+ * anything was written since the last read. A database replaced by a new file (new inode) is reopened.
  */
+export class DatabaseSource {
+  private db: Database.Database | null = null;
+  private ino = -1;
+  private lastVersion = -1;
+
+  constructor(readonly path: string) {}
+
+  private connection(): Database.Database {
+    const ino = inodeOf(this.path);
+    if (this.db && ino !== this.ino) this.close();
+    if (!this.db) {
+      this.db = openReadOnly(this.path);
+      this.ino = ino;
+      this.lastVersion = -1;
+    }
+    return this.db;
+  }
+
+  /** True when another connection committed since the last read (or nothing was read yet). */
+  changed(): boolean {
+    const db = this.connection();
+    const v = Number(db.pragma('data_version', { simple: true }));
+    return v !== this.lastVersion;
+  }
+
+  /** Reads rows changed since the high-water marks, as batches in dependency order. */
+  *read(opts: DbReadOptions = {}): Generator<DbBatch> {
+    const db = this.connection();
+    this.lastVersion = Number(db.pragma('data_version', { simple: true }));
+    yield* readOpenDatabase(db, this.path, opts);
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = null;
+  }
+}
+
+function inodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    throw new SourceUnreadableError(`cannot open ${path}: it no longer exists`);
+  }
+}
+
+/** Reads one database once (opens, reads, closes). */
 export function* readDatabase(path: string, opts: DbReadOptions = {}): Generator<DbBatch> {
-  const db = openReadOnly(path);
+  const src = new DatabaseSource(path);
+  try {
+    yield* src.read(opts);
+  } finally {
+    src.close();
+  }
+}
+
+/**
+ * Reads an open database. Yields batches in dependency order (projects, sessions, messages, parts,
+ * todos), v2 tables first, all inside one read transaction.
+ */
+function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOptions): Generator<DbBatch> {
   const batchSize = opts.batchSize ?? 5000;
   const since = opts.since ?? {};
+  const tables = tablesOf(db);
+  db.prepare('BEGIN').run();
   try {
-    const tables = tablesOf(db);
-    db.prepare('BEGIN').run();
     const v1: Origin = { source: 'v1', sourcePath: path };
     const v2: Origin = { source: 'v2', sourcePath: path };
 
@@ -315,9 +377,9 @@ export function* readDatabase(path: string, opts: DbReadOptions = {}): Generator
       }
       if (out.records.length > 0 || out.problems.length > 0) yield out;
     }
-    db.prepare('COMMIT').run();
   } finally {
-    db.close();
+    // a read transaction: ending it either way releases the snapshot
+    if (db.inTransaction) db.prepare('COMMIT').run();
   }
 }
 

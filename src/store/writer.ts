@@ -86,7 +86,7 @@ export interface FileCheckpoint {
   kind: string;
   entityId: string;
   size: number;
-  mtimeMs: number;
+  mtimeUs: number;
   status: 'ok' | 'error' | 'shadowed';
   /** True when `source_files` already has a row for this path (it is replaced). */
   known: boolean;
@@ -424,7 +424,7 @@ const fileCols: readonly Col<FileCheckpoint>[] = [
   ['kind', 'varchar', (r) => r.kind],
   ['entity_id', 'varchar', (r) => r.entityId],
   ['size', 'bigint', (r) => r.size],
-  ['mtime_ms', 'bigint', (r) => r.mtimeMs],
+  ['mtime_us', 'bigint', (r) => r.mtimeUs],
   ['status', 'varchar', (r) => r.status],
   ['ingested_at', 'timestamp', () => Date.now()],
 ];

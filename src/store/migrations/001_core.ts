@@ -49,7 +49,7 @@ export const m001: Migration = {
       first_seen_at TIMESTAMP NOT NULL, last_seen_at TIMESTAMP NOT NULL, attempts INTEGER NOT NULL)`,
     `CREATE TABLE source_files (
       path VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, entity_id VARCHAR NOT NULL, size BIGINT NOT NULL,
-      mtime_ms BIGINT NOT NULL, status VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)`,
+      mtime_us BIGINT NOT NULL, status VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)`,
     `CREATE TABLE source_state (
       source_key VARCHAR PRIMARY KEY, high_water_ms BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)`,
     `CREATE TABLE source_shadows (

@@ -1,0 +1,212 @@
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runIngest } from '../src/cli/ingest-job.ts';
+import { LiveBridge } from '../src/cli/live-job.ts';
+import { openStore, type Store } from '../src/store/db.ts';
+import { cli } from './support/cli.ts';
+import { FakeDb, tempDir, V1_DDL, writeStorage } from './support/datadir.ts';
+import { storeSnapshot } from './support/snapshot.ts';
+import { rows } from './support/store.ts';
+
+const T0 = 1_767_312_000_000;
+const open: { bridge?: LiveBridge; stores: Store[] } = { stores: [] };
+afterEach(async () => {
+  await open.bridge?.stop();
+  open.bridge = undefined;
+  for (const s of open.stores.splice(0)) s.close();
+});
+
+function base(dir: string) {
+  writeStorage(dir, 'session/p/ses_a.json', {
+    id: 'ses_a',
+    projectID: 'p',
+    title: 'A',
+    directory: '/w',
+    version: '1',
+    time: { created: T0, updated: T0 },
+  });
+  writeStorage(dir, 'message/ses_a/msg_1.json', {
+    id: 'msg_1',
+    sessionID: 'ses_a',
+    role: 'user',
+    time: { created: T0 },
+  });
+}
+const part = (id: string, text: string, msg = 'msg_1') => ({
+  id,
+  sessionID: 'ses_a',
+  messageID: msg,
+  type: 'text',
+  text,
+});
+
+async function startLive(dir: string) {
+  const store = await openStore(join(dir, 'store.duckdb'));
+  open.stores.push(store);
+  const bridge = new LiveBridge(store, { source: dir, workers: 0, debounceMs: 5, retryDelayMs: 20 });
+  open.bridge = bridge;
+  await bridge.start();
+  return { store, bridge };
+}
+
+/** Waits until a query returns what we expect, driven by the bridge's own events (no sleeps). */
+async function until(bridge: LiveBridge, check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise<void>((r) => bridge.once('flushed', () => r()));
+}
+
+describe('live mode', () => {
+  it('applies new, rewritten, half-written and recreated files, and new part folders', async () => {
+    const dir = tempDir();
+    base(dir);
+    const { store, bridge } = await startLive(dir);
+    const text = async (id: string) =>
+      (await rows(store, 'SELECT text_length AS n FROM parts WHERE part_id = $1', [id]))[0]?.n;
+
+    writeStorage(dir, 'part/msg_1/prt_a.json', part('prt_a', 'one'));
+    await until(bridge, async () => (await text('prt_a')) === 3);
+
+    writeStorage(dir, 'part/msg_1/prt_a.json', part('prt_a', 'one two'));
+    await until(bridge, async () => (await text('prt_a')) === 7);
+
+    // half-written: OpenCode writes in place; the partial read is retried, never recorded as data
+    const p = writeStorage(
+      dir,
+      'part/msg_1/prt_b.json',
+      '{"id": "prt_b", "sessionID": "ses_a", "messageID": "msg_1", "type": "te',
+    );
+    await bridge.idle();
+    writeFileSync(p, JSON.stringify(part('prt_b', 'complete')));
+    await until(bridge, async () => (await text('prt_b')) === 8);
+
+    rmSync(p);
+    writeStorage(dir, 'part/msg_1/prt_b.json', part('prt_b', 'recreated!'));
+    await until(bridge, async () => (await text('prt_b')) === 10);
+
+    writeStorage(dir, 'part/msg_new/prt_c.json', part('prt_c', 'in a new folder', 'msg_new'));
+    await until(bridge, async () => (await text('prt_c')) === 15);
+    await bridge.idle();
+    expect(await rows(store, 'SELECT count(*) AS n FROM ingest_errors')).toEqual([{ n: 0 }]);
+  });
+
+  it('applies inserted and updated SQLite rows, and a database that appears later', async () => {
+    const dir = tempDir();
+    base(dir);
+    const db = new FakeDb(join(dir, 'opencode.db'));
+    db.project('p').session({ id: 'ses_d', project_id: 'p' });
+    const { store, bridge } = await startLive(dir);
+    const agent = async (id: string) =>
+      (await rows(store, 'SELECT agent FROM messages WHERE message_id = $1', [id]))[0]?.agent;
+
+    db.message('msg_d', 'ses_d', { role: 'user', agent: 'build', time: { created: T0 } }, T0, T0 + 1);
+    await until(bridge, async () => (await agent('msg_d')) === 'build');
+    db.message('msg_d', 'ses_d', { role: 'user', agent: 'plan', time: { created: T0 } }, T0, T0 + 2);
+    await until(bridge, async () => (await agent('msg_d')) === 'plan');
+    db.close();
+
+    const beta = new FakeDb(join(dir, 'opencode-beta.db'));
+    beta.project('p').session({ id: 'ses_beta', project_id: 'p' }).close();
+    await until(
+      bridge,
+      async () =>
+        (await rows(store, "SELECT count(*) AS n FROM sessions WHERE session_id = 'ses_beta'"))[0]?.n === 1,
+    );
+  });
+
+  it('a second writer on the same store fails at once with a clear message', async () => {
+    const dir = tempDir();
+    base(dir);
+    await startLive(dir);
+    const t = performance.now();
+    const second = cli(['ingest', '--source', dir, '--db', join(dir, 'store.duckdb'), '--no-progress']);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(/open in another process \(DuckDB allows one writer\)/);
+    expect(performance.now() - t).toBeLessThan(10_000);
+  });
+});
+
+/** A tiny seeded PRNG (mulberry32), so each overlap run is reproducible from its seed. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OVERLAP_RUNS = Number(process.env.OVERLAP_RUNS ?? 100);
+
+describe(`handoff from bulk load to live (${OVERLAP_RUNS} seeded runs)`, () => {
+  it('loses and duplicates nothing when files and rows change while the bulk load runs', async () => {
+    for (let seed = 1; seed <= OVERLAP_RUNS; seed++) {
+      const rand = rng(seed);
+      const dir = tempDir('ocb-overlap-');
+      base(dir);
+      for (let i = 0; i < 40; i++) writeStorage(dir, `part/msg_1/prt_${i}.json`, part(`prt_${i}`, `v0-${i}`));
+      const sdb = new Database(join(dir, 'opencode.db'));
+      sdb.pragma('journal_mode = WAL');
+      sdb.exec(V1_DDL);
+      const putMsg = (id: string, v: number) =>
+        sdb
+          .prepare('INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)')
+          .run(
+            id,
+            'ses_a',
+            T0,
+            T0 + v,
+            JSON.stringify({ role: 'user', agent: `v${v}`, time: { created: T0 } }),
+          );
+      for (let i = 0; i < 10; i++) putMsg(`msg_db${i}`, 1);
+
+      const store = await openStore(join(dir, 'live.duckdb'));
+      const bridge = new LiveBridge(store, { source: dir, workers: 0, debounceMs: 2, retryDelayMs: 5 });
+      const mutations = (async () => {
+        for (let k = 0; k < 30; k++) {
+          await new Promise((r) => setTimeout(r, rand() * 6));
+          const i = Math.floor(rand() * 50);
+          const op = rand();
+          const path = join(dir, 'storage', 'part', 'msg_1', `prt_${i}.json`);
+          if (op < 0.5)
+            writeStorage(
+              dir,
+              `part/msg_1/prt_${i}.json`,
+              part(`prt_${i}`, `v${k}-${'x'.repeat(Math.floor(rand() * 20))}`),
+            );
+          else if (op < 0.65) {
+            // truncated mid-write, then completed
+            writeStorage(dir, `part/msg_1/prt_${i}.json`, '{"id":');
+            truncateSync(path, 3);
+            writeStorage(dir, `part/msg_1/prt_${i}.json`, part(`prt_${i}`, `t${k}`));
+          } else putMsg(`msg_db${Math.floor(rand() * 14)}`, k + 2);
+        }
+        // sentinels: the last file and the last row, awaited below
+        writeStorage(dir, 'part/msg_1/prt_sentinel.json', part('prt_sentinel', 'end'));
+        putMsg('msg_sentinel', 999);
+      })();
+      await Promise.all([bridge.start(), mutations]);
+      await until(bridge, async () => {
+        const r = await rows(
+          store,
+          "SELECT (SELECT count(*) FROM parts WHERE part_id = 'prt_sentinel') + (SELECT count(*) FROM messages WHERE message_id = 'msg_sentinel') AS n",
+        );
+        return r[0]?.n === 2;
+      });
+      await bridge.idle();
+      await bridge.stop();
+      sdb.close();
+      const live = await storeSnapshot(store);
+      store.close();
+
+      const clean = await openStore(join(dir, 'clean.duckdb'));
+      await runIngest(clean, { source: dir, workers: 0 });
+      const expected = await storeSnapshot(clean);
+      clean.close();
+      expect(live, `seed ${seed}`).toEqual(expected);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
