@@ -1,5 +1,5 @@
-import { rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngest } from '../src/cli/ingest-job.ts';
@@ -112,6 +112,36 @@ describe('live mode', () => {
       async () =>
         (await rows(store, "SELECT count(*) AS n FROM sessions WHERE session_id = 'ses_beta'"))[0]?.n === 1,
     );
+  });
+
+  it('follows a session moved to another project folder, and a database replaced by another file', async () => {
+    const dir = tempDir();
+    base(dir);
+    const db = new FakeDb(join(dir, 'opencode.db'));
+    db.project('p').session({ id: 'ses_d', project_id: 'p', title: 'old db', time_updated: T0 + 100 });
+    db.close();
+    const { store, bridge } = await startLive(dir);
+    const from = join(dir, 'storage', 'session', 'p', 'ses_a.json');
+    const to = join(dir, 'storage', 'session', 'q', 'ses_a.json');
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(from, to);
+    await until(bridge, async () => (await rows(store, "SELECT project_id FROM sessions WHERE session_id = 'ses_a'"))[0]?.project_id === 'q');
+
+    // a replacement database whose rows are older than the old high-water mark is still read in full
+    const fresh = join(dir, 'replacement.db');
+    const r = new FakeDb(fresh);
+    r.project('p').session({ id: 'ses_d', project_id: 'p', title: 'new db', time_updated: T0 + 1 });
+    r.session({ id: 'ses_e', project_id: 'p', title: 'only in new', time_updated: T0 + 1 });
+    r.db.pragma('wal_checkpoint(TRUNCATE)');
+    r.close();
+    rmSync(join(dir, 'opencode.db-wal'), { force: true });
+    rmSync(join(dir, 'opencode.db-shm'), { force: true });
+    renameSync(fresh, join(dir, 'opencode.db'));
+    await until(bridge, async () => {
+      const t = await rows(store, "SELECT session_id, title FROM sessions WHERE session_id IN ('ses_d', 'ses_e') ORDER BY 1");
+      return JSON.stringify(t) === JSON.stringify([{ session_id: 'ses_d', title: 'new db' }, { session_id: 'ses_e', title: 'only in new' }]);
+    });
+    expect(await rows(store, "SELECT count(*) AS n FROM sessions WHERE session_id = 'ses_a'")).toEqual([{ n: 1 }]);
   });
 
   it('a second writer on the same store fails at once with a clear message', async () => {

@@ -5,6 +5,7 @@
  * are skipped without being read. Unchanged files (size + mtime) and rows (time_updated below the
  * high-water mark) are skipped.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
@@ -70,7 +71,9 @@ export class Ingestor {
     readonly sources: Sources,
     private readonly opts: IngestOptions = {},
   ) {
-    this.writer = new StoreWriter(store.conn);
+    // a JSON file whose ID now lives at another path (a session moved to another project folder)
+    // replaces the old copy when the old file is gone
+    this.writer = new StoreWriter(store.conn, { holderGone: (p) => p.endsWith('.json') && !existsSync(p) });
     this.progress = opts.onProgress ?? (() => {});
     this.summary = {
       sources,
@@ -123,7 +126,9 @@ export class Ingestor {
     }
     try {
       if (!src.changed()) return applied;
-      const since = await highWaters(this.store, dbFile);
+      // a database replaced by another file (restored, re-imported) is read again from the start
+      const since = src.replaced ? {} : await highWaters(this.store, dbFile);
+      src.replaced = false;
       for (const batch of src.read({ since })) {
         summary.dbRowsRead += batch.records.length;
         applied.rows += batch.records.length;

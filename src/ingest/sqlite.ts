@@ -185,12 +185,17 @@ export class DatabaseSource {
   private db: Database.Database | null = null;
   private ino = -1;
   private lastVersion = -1;
+  /** Set when the file was replaced by another one since the last read: read it again from the start. */
+  replaced = false;
 
   constructor(readonly path: string) {}
 
   private connection(): Database.Database {
     const ino = inodeOf(this.path);
-    if (this.db && ino !== this.ino) this.close();
+    if (this.db && ino !== this.ino) {
+      this.close();
+      this.replaced = true;
+    }
     if (!this.db) {
       this.db = openReadOnly(this.path);
       this.ino = ino;

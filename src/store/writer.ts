@@ -129,7 +129,10 @@ export class StoreWriter {
   private bulk = false;
   private ingestErrorCount = -1;
 
-  constructor(private readonly conn: DuckDBConnection) {}
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly opts: { holderGone?: (sourcePath: string) => boolean } = {},
+  ) {}
 
   private async init(): Promise<void> {
     if (this.checked) return;
@@ -165,7 +168,8 @@ export class StoreWriter {
   /** True when a record of `source` from `sourcePath` for this ID would be stored (not shadowed). */
   async wouldStore(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<boolean> {
     const h = (await this.holdersOf(entity)).get(id);
-    return !h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank;
+    if (!h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank) return true;
+    return SOURCE_RANK[source] === h.rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
   }
 
   async recordShadow(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<void> {
@@ -205,7 +209,8 @@ export class StoreWriter {
         pending.set(entity, byId);
       }
       const sameOrigin = h !== undefined && h.sourcePath === r.sourcePath && h.source === r.source;
-      if (h && !sameOrigin && h.rank >= rank) {
+      const moved = h !== undefined && !sameOrigin && h.rank === rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
+      if (h && !sameOrigin && !moved && h.rank >= rank) {
         this.pendingShadows.push({
           entity,
           id,
