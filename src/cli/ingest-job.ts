@@ -95,14 +95,13 @@ export class Ingestor {
     try {
       for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
       if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
+      this.progress({ phase: 'deriving', done: 0, total: 0 });
+      await this.writer.finalize();
       ok = true;
     } finally {
       await this.writer.endBulk(ok);
     }
-    this.progress({ phase: 'deriving', done: 0, total: 0 });
-    await this.writer.finalize();
-    if (this.opts.derive !== false)
-      await deriveAfterIngest(this.store.conn, await this.writer.takeTouchedSessions());
+    await this.deriveQueued();
     this.summary.seconds = (performance.now() - t0) / 1000;
     return this.summary;
   }
@@ -110,6 +109,8 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.bytesSinceCommit += bytes;
     if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
+      // derived columns commit with their rows, so a crash never leaves them stale
+      await this.writer.finalize();
       await this.writer.commitBulk();
       this.bytesSinceCommit = 0;
     }
@@ -223,6 +224,24 @@ export class Ingestor {
       this.progress({ phase: o.phase ?? 'json', done, total: changed.length });
     }
     return applied;
+  }
+
+  /**
+   * Derives the analytics model for the sessions queued by the writes (and any left over by a crash),
+   * then clears them from the queue. Runs after the rows committed; deriving twice is harmless.
+   */
+  async deriveQueued(): Promise<void> {
+    if (this.opts.derive === false) return;
+    const sessions = await this.writer.takeTouchedSessions();
+    if (sessions.size === 0) return;
+    await deriveAfterIngest(this.store.conn, sessions);
+    await this.writer.settleDerived(sessions);
+  }
+
+  /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
+  invalidate(): void {
+    this.known = null;
+    this.writer.invalidate();
   }
 
   /** Records that a file is definitely unreadable (after live retries gave up). */

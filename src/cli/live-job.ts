@@ -21,8 +21,6 @@ export interface LiveOptions extends IngestOptions {
   /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
   retryDelayMs?: number;
   maxRetries?: number;
-  /** Called after each applied batch with the sessions it touched (derivation hooks in here). */
-  afterApply?: (sessionIds: ReadonlySet<string>) => Promise<void>;
   logger?: Logger;
 }
 
@@ -87,7 +85,6 @@ export class LiveBridge extends EventEmitter<{
     this.opts.logger?.info({ watches: this.watcher.watchCount, root: watchRoot }, 'watching');
     this.ingestor = new Ingestor(this.store, sources, this.opts);
     const summary = await this.ingestor.bulk();
-    await this.opts.afterApply?.(await this.ingestor.writer.takeTouchedSessions());
     this.live = true;
     this.emit('ready', summary);
     if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
@@ -108,6 +105,7 @@ export class LiveBridge extends EventEmitter<{
       this.chain = this.chain
         .then(() => this.flush())
         .catch((e: Error) => {
+          this.ingestor?.invalidate();
           this.opts.logger?.error({ err: e }, 'applying changes failed; will retry on the next change');
           if (this.listenerCount('error') > 0) this.emit('error', e);
           this.emit('flushed');
@@ -127,26 +125,35 @@ export class LiveBridge extends EventEmitter<{
     this.dirtyJson.clear();
     let files = 0;
     let rows = 0;
-    for (const db of dbs) {
-      if (!existsSync(db)) continue;
-      if (!this.sources?.dbFiles.includes(db)) this.sources?.dbFiles.push(db);
-      rows += (await ingestor.applyDatabase(db)).rows;
+    // one transaction per flush: rows, checkpoints and derived data commit together (kill -9 safe)
+    let ok = false;
+    await ingestor.writer.startBulk();
+    try {
+      for (const db of dbs) {
+        if (!existsSync(db)) continue;
+        if (!this.sources?.dbFiles.includes(db)) this.sources?.dbFiles.push(db);
+        rows += (await ingestor.applyDatabase(db)).rows;
+      }
+      const storage = this.sources?.storageDir;
+      if (storage && paths.length > 0) {
+        const refs = paths.map((p) => refFromPath(storage, p)).filter((r): r is JsonFileRef => r !== null);
+        const applied = await ingestor.applyJson(refs, { recordFailures: false });
+        files += applied.files;
+        rows += applied.rows;
+        for (const p of applied.failed)
+          await this.retry(
+            p,
+            refs.find((r) => r.path === p),
+          );
+        for (const r of refs) if (!applied.failed.includes(r.path)) this.retries.delete(r.path);
+      }
+
+      await ingestor.writer.finalize();
+      ok = true;
+    } finally {
+      await ingestor.writer.endBulk(ok);
     }
-    const storage = this.sources?.storageDir;
-    if (storage && paths.length > 0) {
-      const refs = paths.map((p) => refFromPath(storage, p)).filter((r): r is JsonFileRef => r !== null);
-      const applied = await ingestor.applyJson(refs, { recordFailures: false });
-      files += applied.files;
-      rows += applied.rows;
-      for (const p of applied.failed)
-        await this.retry(
-          p,
-          refs.find((r) => r.path === p),
-        );
-      for (const r of refs) if (!applied.failed.includes(r.path)) this.retries.delete(r.path);
-    }
-    await ingestor.writer.finalize();
-    await this.opts.afterApply?.(await ingestor.writer.takeTouchedSessions());
+    await ingestor.deriveQueued();
     if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
     this.emit('flushed');
   }

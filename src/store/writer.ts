@@ -168,7 +168,8 @@ export class StoreWriter {
   /** True when a record of `source` from `sourcePath` for this ID would be stored (not shadowed). */
   async wouldStore(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<boolean> {
     const h = (await this.holdersOf(entity)).get(id);
-    if (!h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank) return true;
+    if (!h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank)
+      return true;
     return SOURCE_RANK[source] === h.rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
   }
 
@@ -209,7 +210,8 @@ export class StoreWriter {
         pending.set(entity, byId);
       }
       const sameOrigin = h !== undefined && h.sourcePath === r.sourcePath && h.source === r.source;
-      const moved = h !== undefined && !sameOrigin && h.rank === rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
+      const moved =
+        h !== undefined && !sameOrigin && h.rank === rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
       if (h && !sameOrigin && !moved && h.rank >= rank) {
         this.pendingShadows.push({
           entity,
@@ -356,11 +358,31 @@ export class StoreWriter {
     }
   }
 
-  /** The sessions touched since the last call (parts written without a session ID are not included). */
-  async takeTouchedSessions(): Promise<Set<string>> {
-    const out = new Set(this.touchedSessions);
+  /** Forgets cached holders and pending work, after a rolled-back transaction. */
+  invalidate(): void {
+    this.holders.clear();
+    this.dirtyMessages.clear();
     this.touchedSessions.clear();
-    return out;
+    this.pendingShadows = [];
+    this.ingestErrorCount = -1;
+  }
+
+  /**
+   * The sessions whose derived data is due: everything in `derive_queue` (written by finalize() in the
+   * same transaction as the rows, and left over by a crash). Call settleDerived() once derived.
+   */
+  async takeTouchedSessions(): Promise<Set<string>> {
+    this.touchedSessions.clear();
+    const r = await this.conn.runAndReadAll('SELECT session_id FROM derive_queue');
+    return new Set(r.getRows().map((row) => String(row[0])));
+  }
+
+  /** Removes sessions from `derive_queue` after their derived data was committed. */
+  async settleDerived(sessionIds: ReadonlySet<string>): Promise<void> {
+    if (sessionIds.size === 0) return;
+    await this.conn.run('DELETE FROM derive_queue WHERE session_id IN (SELECT unnest($1::VARCHAR[]))', [
+      listValue([...sessionIds]),
+    ]);
   }
 
   /** Records the high-water mark of an incremental source (a DB table). */
@@ -378,10 +400,16 @@ export class StoreWriter {
    */
   async finalize(): Promise<number> {
     await this.init();
+    if (this.touchedSessions.size > 0) {
+      const ids = listValue([...this.touchedSessions]);
+      const queue = 'INSERT OR IGNORE INTO derive_queue SELECT DISTINCT unnest($1::VARCHAR[])';
+      if (this.bulk) await this.conn.run(queue, [ids]);
+      else await inTransaction(this.conn, () => this.conn.run(queue, [ids]));
+    }
     if (this.dirtyMessages.size === 0) return 0;
     const conn = this.conn;
     const n = this.dirtyMessages.size;
-    await inTransaction(conn, async () => {
+    const body = async () => {
       await conn.run('DELETE FROM tmp_ids');
       await appendRows(conn, 'tmp_ids', idCols, this.dirtyMessages);
       await conn.run(`UPDATE messages AS m SET
@@ -405,7 +433,10 @@ export class StoreWriter {
       await conn.run(`UPDATE tool_calls AS p SET session_id = m.session_id FROM messages AS m
         WHERE p.session_id IS NULL AND p.message_id = m.message_id AND p.message_id IN (SELECT id FROM tmp_ids)`);
       await conn.run('DELETE FROM tmp_ids');
-    });
+    };
+    // inside a bulk transaction the derived columns commit together with the rows they come from
+    if (this.bulk) await body();
+    else await inTransaction(conn, body);
     this.dirtyMessages.clear();
     return n;
   }

@@ -52,12 +52,16 @@ export const m001: Migration = {
       mtime_us BIGINT NOT NULL, status VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)`,
     `CREATE TABLE source_state (
       source_key VARCHAR PRIMARY KEY, high_water_ms BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)`,
+    // sessions whose derived data must be recomputed; filled in the same transaction as their rows,
+    // emptied by the derivation, so a crash between the two only means deriving again
+    'CREATE TABLE derive_queue (session_id VARCHAR PRIMARY KEY)',
     `CREATE TABLE source_shadows (
       entity VARCHAR NOT NULL, entity_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_path VARCHAR NOT NULL,
       winner_source VARCHAR NOT NULL, PRIMARY KEY (entity, entity_id, source_path))`,
   ],
   down: [
     'DROP TABLE source_shadows',
+    'DROP TABLE derive_queue',
     'DROP TABLE source_state',
     'DROP TABLE source_files',
     'DROP TABLE ingest_errors',
