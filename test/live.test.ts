@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runIngest } from '../src/cli/ingest-job.ts';
 import { LiveBridge } from '../src/cli/live-job.ts';
@@ -157,6 +158,40 @@ describe('live mode', () => {
     });
     expect(await rows(store, "SELECT count(*) AS n FROM sessions WHERE session_id = 'ses_a'")).toEqual([
       { n: 1 },
+    ]);
+  });
+
+  it('reports a vanished data dir, waits for it, and catches up when it is back', async () => {
+    const dir = tempDir();
+    base(dir);
+    const store = await openStore(join(dir, '..', `${basename(dir)}.duckdb`));
+    open.stores.push(store);
+    let sawGone: () => void = () => {};
+    const gone = new Promise<void>((r) => {
+      sawGone = r;
+    });
+    const logger = pino(
+      { level: 'info' },
+      { write: (l: string) => l.includes('data dir is gone') && sawGone() },
+    );
+    const bridge = new LiveBridge(store, {
+      source: dir,
+      workers: 0,
+      debounceMs: 5,
+      recoverPollMs: 20,
+      logger,
+      derive: false,
+    });
+    open.bridge = bridge;
+    await bridge.start();
+    const away = `${dir}-away`;
+    renameSync(dir, away);
+    writeStorage(away, 'part/msg_1/prt_late.json', part('prt_late', 'written while away'));
+    await gone;
+    renameSync(away, dir);
+    await new Promise<void>((r) => bridge.once('ready', () => r()));
+    expect(await rows(store, "SELECT text_length AS n FROM parts WHERE part_id = 'prt_late'")).toEqual([
+      { n: 18 },
     ]);
   });
 

@@ -21,6 +21,8 @@ export interface LiveOptions extends IngestOptions {
   /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
   retryDelayMs?: number;
   maxRetries?: number;
+  /** How often to look for a vanished data dir. */
+  recoverPollMs?: number;
   logger?: Logger;
 }
 
@@ -48,6 +50,8 @@ export class LiveBridge extends EventEmitter<{
   private live = false;
   private stopped = false;
   private sources: Sources | null = null;
+  private recovering = false;
+  private presence: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -74,7 +78,10 @@ export class LiveBridge extends EventEmitter<{
         this.opts.logger?.info({ dir }, 'a storage/ tree appeared; loading it');
         if (this.sources) this.sources.storageDir = dir;
       },
-      error: (message) => this.opts.logger?.warn({ message }, 'watch problem; the next rescan will catch up'),
+      error: (message) => {
+        this.opts.logger?.warn({ message }, 'watch problem');
+        if (!existsSync(watchRoot)) void this.recover(watchRoot);
+      },
     });
     try {
       this.watcher.start();
@@ -83,7 +90,14 @@ export class LiveBridge extends EventEmitter<{
       throw e;
     }
     this.opts.logger?.info({ watches: this.watcher.watchCount, root: watchRoot }, 'watching');
+    await this.ingestor?.close();
     this.ingestor = new Ingestor(this.store, sources, this.opts);
+    // a data dir that vanishes doesn't always fail its watch: look for it now and then
+    if (this.presence) clearInterval(this.presence);
+    this.presence = setInterval(() => {
+      if (!existsSync(watchRoot)) void this.recover(watchRoot);
+    }, this.opts.recoverPollMs ?? 2000);
+    this.presence.unref();
     const summary = await this.ingestor.bulk();
     this.live = true;
     this.emit('ready', summary);
@@ -174,6 +188,28 @@ export class LiveBridge extends EventEmitter<{
     setTimeout(() => this.queue(this.dirtyJson, path), (this.opts.retryDelayMs ?? 100) * n).unref();
   }
 
+  /**
+   * The data dir vanished (unmounted, moved, deleted): report it, wait for it to come back, then
+   * watch it again and catch up with an incremental load. Nothing stored is touched meanwhile.
+   */
+  private async recover(root: string): Promise<void> {
+    if (this.recovering || this.stopped) return;
+    this.recovering = true;
+    this.watcher?.close();
+    this.opts.logger?.error({ root }, 'the OpenCode data dir is gone; waiting for it to come back');
+    while (!this.stopped && !existsSync(root)) {
+      await new Promise((r) => setTimeout(r, this.opts.recoverPollMs ?? 2000));
+    }
+    if (this.stopped) return;
+    this.opts.logger?.info({ root }, 'the OpenCode data dir is back; catching up');
+    this.recovering = false;
+    this.live = false;
+    this.chain = this.chain.then(async () => {
+      await this.start();
+    });
+    await this.chain;
+  }
+
   /** Resolves once nothing is queued, scheduled or being applied. */
   async idle(): Promise<void> {
     for (;;) {
@@ -189,6 +225,7 @@ export class LiveBridge extends EventEmitter<{
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.presence) clearInterval(this.presence);
     this.watcher?.close();
     if (this.timer) {
       clearTimeout(this.timer);
