@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/db.ts';
 import { cli } from './support/cli.ts';
@@ -124,6 +125,25 @@ describe('bad input never crashes the ingest and never loses the rest', () => {
     expect(e?.severity).toBe('error');
     expect(String(e?.reason)).toMatch(/cannot open .*opencode\.db as SQLite/);
   });
+
+  it('reports a database that stays locked by another writer, and still ingests the rest', async () => {
+    const dir = tempDir();
+    session(dir);
+    const path = join(dir, 'opencode.db');
+    const locker = new Database(path);
+    locker.pragma('journal_mode = DELETE');
+    locker.exec('CREATE TABLE session (id TEXT PRIMARY KEY)');
+    locker.exec('BEGIN EXCLUSIVE');
+    try {
+      ({ store } = await ingestInto(dir));
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    expect(await rows(store, 'SELECT count(*) AS n FROM sessions')).toEqual([{ n: 1 }]);
+    const [e] = await rows(store, "SELECT reason FROM ingest_errors WHERE source_path LIKE '%opencode.db'");
+    expect(String(e?.reason)).toMatch(/locked/);
+  }, 30_000);
 
   it('exits non-zero with advice when the source is missing or is only a corrupt database', () => {
     const dir = tempDir();

@@ -389,6 +389,20 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
 }
 
 /**
+ * 2.x rows without `content[]` still carry what v1 kept as parts: a user's or synthetic message's
+ * `text` and `files`, and a compaction request. They become the same part types as in v1.
+ */
+function inlineItems(type: string, d: Row): Row[] {
+  const items: Row[] = [];
+  if (type === 'compaction') items.push({ type: 'compaction', auto: d.auto, overflow: d.overflow });
+  if (typeof d.text === 'string')
+    items.push({ type: 'text', text: d.text, synthetic: type === 'synthetic' ? true : undefined });
+  if (Array.isArray(d.files))
+    for (const f of d.files) if (f && typeof f === 'object') items.push({ type: 'file', ...(f as Row) });
+  return items;
+}
+
+/**
  * A 2.x `session_message` row: role in `type`, parts inlined in `data.content[]`.
  * Inlined parts get the ID `<message id>/<index>`; an item's own `id` (the call ID for tool items)
  * is kept as `contentID` (and as `callID` for tools).
@@ -432,8 +446,9 @@ function mapV2Message(
     id,
     mapMessage(clean(obj), { messageId: id, sessionId }, origin, str(r.type)),
   );
-  if (Array.isArray(content)) {
-    content.forEach((item, i) => {
+  const items = Array.isArray(content) ? content : inlineItems(String(r.type), d);
+  if (items.length > 0) {
+    items.forEach((item, i) => {
       if (!item || typeof item !== 'object') return;
       const it = item as Row;
       const partId = `${id}/${i}`;
