@@ -1,9 +1,11 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { SourceNotFoundError } from '../ingest/discover.ts';
 import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
+import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
+import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
@@ -79,6 +81,70 @@ export function buildProgram(): Command {
     });
 
   registerRunCommand(program);
+
+  program
+    .command('report')
+    .description('summaries of the analytics model: sessions, daily, models, tools, errors')
+    .addArgument(new Argument('<report>', 'which report').choices([...REPORTS]))
+    .option('--since <date>', 'only activity at or after this date or time (e.g. 2026-01-31)')
+    .option('--project <project>', 'project ID, or part of its directory path')
+    .option('--limit <n>', 'at most this many rows', positiveInt, 1000)
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .addOption(formatOption())
+    .action(
+      async (
+        report: ReportName,
+        o: { since?: string; project?: string; limit: number; db: string; format: Format },
+      ) => {
+        if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
+          throw new InvalidArgumentError(`--since: not a date: ${o.since}`);
+        const store = await openStore(o.db, { readOnly: true });
+        try {
+          const rows = await runReport(store.conn, report, o);
+          process.stdout.write(`${formatRows(rows, o.format)}\n`);
+        } finally {
+          store.close();
+        }
+      },
+    );
+
+  const pricing = program.command('pricing').description('model prices used for computed_cost_usd');
+  pricing
+    .command('update')
+    .description('replace the price list (default: the vendored snapshot) and recompute costs')
+    .option('--file <file>', 'a pricing snapshot JSON (docs/pricing.md), instead of the vendored one')
+    .option('--overrides <files...>', 'user override files (same schema), later ones win per model')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .action(async (o: { file?: string; overrides?: string[]; db: string }) => {
+      const store = await openStore(o.db);
+      try {
+        const r = await updatePricingFromFiles(store.conn, o.file, o.overrides ?? []);
+        const d = await deriveAll(store.conn);
+        console.log(`${r.rows} price rows, ${r.keys} models priced; re-derived in ${d.ms} ms`);
+      } finally {
+        store.close();
+      }
+    });
+  pricing
+    .command('show')
+    .description('the stored price list')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .addOption(formatOption())
+    .action(async (o: { db: string; format: Format }) => {
+      const store = await openStore(o.db, { readOnly: true });
+      try {
+        const rows = await queryRows(
+          store.conn,
+          `SELECT provider_id, model_id, tier_min_context_tokens AS tier, input_per_mtok AS input,
+                  output_per_mtok AS output, cache_read_per_mtok AS cache_read, cache_write_per_mtok AS cache_write,
+                  CAST(as_of AS VARCHAR) AS as_of, source
+           FROM model_pricing ORDER BY 1, 2, 3`,
+        );
+        process.stdout.write(`${formatRows(rows, o.format)}\n`);
+      } finally {
+        store.close();
+      }
+    });
 
   const migrate = program.command('migrate').description('schema migrations of the store');
   migrate

@@ -1,6 +1,8 @@
 /** Versioned migrations, each with an up and a tested down step. */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { m001 } from './migrations/001_core.ts';
+import { m002 } from './migrations/002_analytics.ts';
+import { m010 } from './migrations/010_export_ledger.ts';
 
 export interface Migration {
   version: number;
@@ -9,7 +11,7 @@ export interface Migration {
   down: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m010];
 
 export interface MigrationStatus {
   version: number;

@@ -1,0 +1,113 @@
+/**
+ * The analytics model, derived inside DuckDB from the raw tables only (never from source files):
+ * `deriveAll` rebuilds everything set-based; `deriveForSessions` re-derives the families of some
+ * sessions (delete + insert by session_id). Both run in one transaction. See docs/schema.md.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { inTransaction } from '../migrate.ts';
+import { baseSql } from './base.ts';
+import { exchangesSql } from './exchanges.ts';
+import { focusedSql } from './focused.ts';
+import { ensurePricing } from './pricing.ts';
+import { daysBeforeSql, rollupsSql } from './rollups.ts';
+import { EDGES_SQL, prepareScope, type Scope } from './scope.ts';
+import { tracesSql } from './traces.ts';
+
+export { ensurePricing, pricingRowsFromDb, replacePricing, updatePricingFromFiles } from './pricing.ts';
+
+export interface DeriveResult {
+  mode: 'all' | 'sessions' | 'none';
+  /** Sessions re-derived (whole families). */
+  sessions: number;
+  ms: number;
+  /** Milliseconds per stage. */
+  stages: Record<string, number>;
+}
+
+const TEMP_TABLES = [
+  'd_scope',
+  'd_part_raw',
+  'd_edges',
+  'd_roots',
+  'd_msg_ex',
+  'd_part_steps',
+  'd_steps_raw',
+  'd_steps',
+  'd_ex',
+  'd_links',
+  'd_closure',
+  'd_local',
+  'd_tree',
+  'd_sess_closure',
+  'd_days',
+];
+
+function stagesFor(scope: Scope): Array<[string, string[]]> {
+  return [
+    ['base', [...daysBeforeSql(scope), ...baseSql(scope)]],
+    ['focused', focusedSql(scope)],
+    ['exchanges', exchangesSql(scope)],
+    ['traces', tracesSql(scope)],
+    ['rollups', rollupsSql(scope)],
+  ];
+}
+
+async function run(conn: DuckDBConnection, scope: Scope, sessions: number): Promise<DeriveResult> {
+  const t0 = performance.now();
+  const stages: Record<string, number> = {};
+  await inTransaction(conn, async () => {
+    if (scope.all) await conn.run(EDGES_SQL);
+    for (const [name, sqls] of stagesFor(scope)) {
+      const t = performance.now();
+      for (const sql of sqls) {
+        try {
+          await conn.run(sql);
+        } catch (e) {
+          throw new Error(`derive ${name}: ${(e as Error).message}\n${sql.slice(0, 300)}`);
+        }
+      }
+      stages[name] = Math.round(performance.now() - t);
+    }
+  });
+  for (const t of TEMP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  return { mode: scope.all ? 'all' : 'sessions', sessions, ms: Math.round(performance.now() - t0), stages };
+}
+
+async function count(conn: DuckDBConnection, sql: string): Promise<number> {
+  const r = await conn.runAndReadAll(sql);
+  return Number(r.getRows()[0]?.[0] ?? 0);
+}
+
+/** Rebuilds every derived table from the raw tables. */
+export async function deriveAll(conn: DuckDBConnection): Promise<DeriveResult> {
+  await ensurePricing(conn);
+  return run(conn, { all: true }, await count(conn, 'SELECT count(*) FROM sessions'));
+}
+
+/** Re-derives the given sessions and their whole families (parents and sub-agents). */
+export async function deriveForSessions(
+  conn: DuckDBConnection,
+  sessionIds: Iterable<string>,
+): Promise<DeriveResult> {
+  const ids = [...new Set(sessionIds)];
+  if (ids.length === 0) return { mode: 'none', sessions: 0, ms: 0, stages: {} };
+  await ensurePricing(conn);
+  const n = await prepareScope(conn, ids);
+  return run(conn, { all: false }, n);
+}
+
+/**
+ * After an ingest: everything when the model is empty or most sessions changed (set-based is faster),
+ * else only the touched sessions' families.
+ */
+export async function deriveAfterIngest(
+  conn: DuckDBConnection,
+  touchedSessions: ReadonlySet<string>,
+): Promise<DeriveResult> {
+  const derived = await count(conn, 'SELECT count(*) FROM session_resource_metrics');
+  const total = await count(conn, 'SELECT count(*) FROM sessions');
+  if (derived === 0 && total > 0) return deriveAll(conn);
+  if (touchedSessions.size === 0) return { mode: 'none', sessions: 0, ms: 0, stages: {} };
+  if (touchedSessions.size > Math.max(50, total * 0.25)) return deriveAll(conn);
+  return deriveForSessions(conn, touchedSessions);
+}
