@@ -17,7 +17,7 @@ import { deriveAfterIngest } from '../store/derive/index.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
-const COMMIT_EVERY_BYTES = 128 * 1024 * 1024;
+const COMMIT_EVERY_BYTES = 64 * 1024 * 1024;
 
 export interface IngestOptions {
   source?: string;

@@ -35,7 +35,11 @@ export class JsonParserPool {
     if (!this.workers) {
       this.workers = Array.from(
         { length: this.size },
-        () => new Worker(new URL('./json-worker-boot.mjs', import.meta.url)),
+        () =>
+          new Worker(new URL('./json-worker-boot.mjs', import.meta.url), {
+            // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
+            resourceLimits: { maxOldGenerationSizeMb: 256 },
+          }),
       );
     }
     return this.workers;

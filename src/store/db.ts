@@ -39,7 +39,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
-    memory_limit: opts.memoryLimit ?? '512MB',
+    memory_limit: opts.memoryLimit ?? '384MB',
   };
   if (opts.threads) config.threads = String(opts.threads);
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
