@@ -17,7 +17,10 @@ const BIN = fileURLToPath(new URL('../bin/ocbridge.js', import.meta.url));
 const T0 = 1_767_312_000_000;
 const KILLS = Number(process.env.CRASH_POINTS ?? 20);
 
-function startRun(dir: string, db: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+function startRun(
+  dir: string,
+  db: string,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'run', '--source', dir, '--db', db, '--log-level', 'info'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -36,18 +39,43 @@ describe(`crash safety (${KILLS} kill -9 points)`, () => {
   it('a restart after kill -9 at any point gives the store an uninterrupted run gives', async () => {
     const dir = tempDir('ocb-crash-');
     const db = join(dir, 'store.duckdb');
-    writeStorage(dir, 'session/p/ses_a.json', { id: 'ses_a', projectID: 'p', title: 'A', directory: '/w', version: '1', time: { created: T0, updated: T0 } });
+    writeStorage(dir, 'session/p/ses_a.json', {
+      id: 'ses_a',
+      projectID: 'p',
+      title: 'A',
+      directory: '/w',
+      version: '1',
+      time: { created: T0, updated: T0 },
+    });
     for (let m = 0; m < 40; m++) {
-      writeStorage(dir, `message/ses_a/msg_${m}.json`, { id: `msg_${m}`, sessionID: 'ses_a', role: 'user', time: { created: T0 + m } });
+      writeStorage(dir, `message/ses_a/msg_${m}.json`, {
+        id: `msg_${m}`,
+        sessionID: 'ses_a',
+        role: 'user',
+        time: { created: T0 + m },
+      });
       for (let p = 0; p < 15; p++) {
-        writeStorage(dir, `part/msg_${m}/prt_${m}_${p}.json`, { id: `prt_${m}_${p}`, sessionID: 'ses_a', messageID: `msg_${m}`, type: 'text', text: 'x'.repeat(2000 + p) });
+        writeStorage(dir, `part/msg_${m}/prt_${m}_${p}.json`, {
+          id: `prt_${m}_${p}`,
+          sessionID: 'ses_a',
+          messageID: `msg_${m}`,
+          type: 'text',
+          text: 'x'.repeat(2000 + p),
+        });
       }
     }
     const sdb = new Database(join(dir, 'opencode.db'));
     sdb.pragma('journal_mode = WAL');
     sdb.exec(V1_DDL);
     const put = sdb.prepare('INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)');
-    for (let i = 0; i < 300; i++) put.run(`msg_db${i}`, 'ses_db', T0, T0 + i, JSON.stringify({ role: 'user', agent: 'a', time: { created: T0 } }));
+    for (let i = 0; i < 300; i++)
+      put.run(
+        `msg_db${i}`,
+        'ses_db',
+        T0,
+        T0 + i,
+        JSON.stringify({ role: 'user', agent: 'a', time: { created: T0 } }),
+      );
 
     let version = T0 + 1000; // time_updated is OpenCode's clock: later writes have later times
     for (let k = 0; k < KILLS; k++) {
@@ -57,8 +85,20 @@ describe(`crash safety (${KILLS} kill -9 points)`, () => {
       if (live) {
         await Promise.race([run.ready, run.exited]);
         for (let j = 0; j < 20; j++) {
-          writeStorage(dir, `part/msg_${j}/prt_live_${k}_${j}.json`, { id: `prt_live_${k}_${j}`, sessionID: 'ses_a', messageID: `msg_${j}`, type: 'text', text: `live ${k}` });
-          put.run(`msg_db${j}`, 'ses_db', T0, ++version, JSON.stringify({ role: 'user', agent: `k${k}`, time: { created: T0 } }));
+          writeStorage(dir, `part/msg_${j}/prt_live_${k}_${j}.json`, {
+            id: `prt_live_${k}_${j}`,
+            sessionID: 'ses_a',
+            messageID: `msg_${j}`,
+            type: 'text',
+            text: `live ${k}`,
+          });
+          put.run(
+            `msg_db${j}`,
+            'ses_db',
+            T0,
+            ++version,
+            JSON.stringify({ role: 'user', agent: `k${k}`, time: { created: T0 } }),
+          );
         }
       }
       await new Promise((r) => setTimeout(r, 50 + ((k * 7919) % 700)));
@@ -82,7 +122,10 @@ describe(`crash safety (${KILLS} kill -9 points)`, () => {
       // say which rows differ, to make a failure actionable
       await afterCrashes.conn.run(`ATTACH '${join(dir, 'clean.duckdb')}' AS clean (READ_ONLY)`);
       for (const t of Object.keys(got)) {
-        const diff = await rows(afterCrashes, `SELECT 'crashed' AS side, * FROM (FROM main.${t} EXCEPT FROM clean.${t}) UNION ALL SELECT 'clean', * FROM (FROM clean.${t} EXCEPT FROM main.${t}) LIMIT 6`);
+        const diff = await rows(
+          afterCrashes,
+          `SELECT 'crashed' AS side, * FROM (FROM main.${t} EXCEPT FROM clean.${t}) UNION ALL SELECT 'clean', * FROM (FROM clean.${t} EXCEPT FROM main.${t}) LIMIT 6`,
+        );
         if (diff.length > 0) console.error(t, JSON.stringify(diff, null, 1).slice(0, 3000));
       }
     }
