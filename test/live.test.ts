@@ -52,9 +52,43 @@ async function startLive(dir: string) {
   return { store, bridge };
 }
 
-/** Waits until a query returns what we expect, driven by the bridge's own events (no sleeps). */
-async function until(bridge: LiveBridge, check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise<void>((r) => bridge.once('flushed', () => r()));
+/**
+ * Waits until `check` holds, re-checking on each of the bridge's `event`s (no sleeps). The listener is
+ * attached before the first check, so an event can't slip between a check and the wait.
+ */
+function until(
+  bridge: LiveBridge,
+  check: () => Promise<boolean>,
+  event: 'flushed' | 'derived' = 'flushed',
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let busy = false;
+    let again = false;
+    const run = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        do {
+          again = false;
+          if (await check()) {
+            bridge.off(event, run);
+            resolve();
+            return;
+          }
+        } while (again);
+      } catch (e) {
+        bridge.off(event, run);
+        reject(e);
+      } finally {
+        busy = false;
+      }
+    };
+    bridge.on(event, run);
+    void run();
+  });
 }
 
 describe('live mode', () => {
@@ -193,6 +227,23 @@ describe('live mode', () => {
     expect(await rows(store, "SELECT text_length AS n FROM parts WHERE part_id = 'prt_late'")).toEqual([
       { n: 18 },
     ]);
+  });
+
+  it('keeps derived data current: a new user turn becomes an exchange without blocking raw updates', async () => {
+    const dir = tempDir();
+    base(dir);
+    const { store, bridge } = await startLive(dir);
+    const exchanges = async () =>
+      Number((await rows(store, "SELECT count(*) AS n FROM exchanges WHERE session_id = 'ses_a'"))[0]?.n);
+    expect(await exchanges()).toBe(1);
+    writeStorage(dir, 'message/ses_a/msg_2.json', {
+      id: 'msg_2',
+      sessionID: 'ses_a',
+      role: 'user',
+      time: { created: T0 + 10 },
+    });
+    await until(bridge, async () => (await exchanges()) === 2, 'derived');
+    expect(await exchanges()).toBe(2);
   });
 
   it('a second writer on the same store fails at once with a clear message', async () => {

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
@@ -14,6 +15,7 @@ import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
+import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
@@ -230,12 +232,13 @@ export class Ingestor {
    * Derives the analytics model for the sessions queued by the writes (and any left over by a crash),
    * then clears them from the queue. Runs after the rows committed; deriving twice is harmless.
    */
-  async deriveQueued(): Promise<void> {
-    if (this.opts.derive === false) return;
-    const sessions = await this.writer.takeTouchedSessions();
-    if (sessions.size === 0) return;
-    await deriveAfterIngest(this.store.conn, sessions);
-    await this.writer.settleDerived(sessions);
+  async deriveQueued(conn: DuckDBConnection = this.store.conn): Promise<number> {
+    if (this.opts.derive === false) return 0;
+    const { sessions, upTo } = await pendingSessions(conn);
+    if (sessions.size === 0) return 0;
+    await deriveAfterIngest(conn, sessions);
+    await settleSessions(conn, upTo);
+    return sessions.size;
   }
 
   /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
@@ -36,6 +37,8 @@ export interface AppliedEvent {
 export class LiveBridge extends EventEmitter<{
   applied: [AppliedEvent];
   flushed: [];
+  /** Derived data was brought up to date for this many sessions. */
+  derived: [number];
   ready: [IngestSummary];
   error: [Error];
 }> {
@@ -52,6 +55,8 @@ export class LiveBridge extends EventEmitter<{
   private sources: Sources | null = null;
   private recovering = false;
   private presence: NodeJS.Timeout | null = null;
+  private deriving: Promise<void> | null = null;
+  private deriveConn: DuckDBConnection | null = null;
 
   constructor(
     private readonly store: Store,
@@ -120,6 +125,7 @@ export class LiveBridge extends EventEmitter<{
         .then(() => this.flush())
         .catch((e: Error) => {
           this.ingestor?.invalidate();
+          this.schedule(250);
           this.opts.logger?.error({ err: e }, 'applying changes failed; will retry on the next change');
           if (this.listenerCount('error') > 0) this.emit('error', e);
           this.emit('flushed');
@@ -166,10 +172,38 @@ export class LiveBridge extends EventEmitter<{
       ok = true;
     } finally {
       await ingestor.writer.endBulk(ok);
+      if (!ok) {
+        // rolled back: nothing of this batch is stored; queue it again
+        for (const d of dbs) this.dirtyDb.add(d);
+        for (const p of paths) this.dirtyJson.add(p);
+      }
     }
-    await ingestor.deriveQueued();
+    this.scheduleDerive();
     if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
     this.emit('flushed');
+  }
+
+  /**
+   * Derivation runs on its own connection and its own schedule, so applying raw changes never waits
+   * for it: rows are queryable at once, derived tables follow (coalesced: one run at a time, each
+   * taking every session queued so far).
+   */
+  private scheduleDerive(): void {
+    if (this.opts.derive === false || this.deriving || this.stopped) return;
+    this.deriving = (async () => {
+      try {
+        this.deriveConn ??= await this.store.instance.connect();
+        for (;;) {
+          const n = (await this.ingestor?.deriveQueued(this.deriveConn)) ?? 0;
+          if (n === 0 || this.stopped) break;
+          this.emit('derived', n);
+        }
+      } catch (e) {
+        this.opts.logger?.warn({ err: e }, 'deriving failed; will retry with the next change');
+      } finally {
+        this.deriving = null;
+      }
+    })();
   }
 
   /** A file that doesn't parse is probably half-written: read it again soon, then give up and record it. */
@@ -233,6 +267,9 @@ export class LiveBridge extends EventEmitter<{
     }
     await this.chain;
     if (this.live && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) await this.flush();
+    await this.deriving;
+    this.deriveConn?.closeSync();
+    this.deriveConn = null;
     await this.ingestor?.close();
   }
 }

@@ -29,6 +29,7 @@ import {
   todoCols,
   toolCallCols,
 } from './columns.ts';
+import { enqueueSessions } from './derive-queue.ts';
 import { inTransaction } from './migrate.ts';
 
 export type Entity = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
@@ -367,24 +368,6 @@ export class StoreWriter {
     this.ingestErrorCount = -1;
   }
 
-  /**
-   * The sessions whose derived data is due: everything in `derive_queue` (written by finalize() in the
-   * same transaction as the rows, and left over by a crash). Call settleDerived() once derived.
-   */
-  async takeTouchedSessions(): Promise<Set<string>> {
-    this.touchedSessions.clear();
-    const r = await this.conn.runAndReadAll('SELECT session_id FROM derive_queue');
-    return new Set(r.getRows().map((row) => String(row[0])));
-  }
-
-  /** Removes sessions from `derive_queue` after their derived data was committed. */
-  async settleDerived(sessionIds: ReadonlySet<string>): Promise<void> {
-    if (sessionIds.size === 0) return;
-    await this.conn.run('DELETE FROM derive_queue WHERE session_id IN (SELECT unnest($1::VARCHAR[]))', [
-      listValue([...sessionIds]),
-    ]);
-  }
-
   /** Records the high-water mark of an incremental source (a DB table). */
   async setHighWater(sourceKey: string, highWaterMs: number): Promise<void> {
     await this.conn.run(`INSERT OR REPLACE INTO source_state VALUES ($1, $2, now()::TIMESTAMP)`, [
@@ -401,10 +384,10 @@ export class StoreWriter {
   async finalize(): Promise<number> {
     await this.init();
     if (this.touchedSessions.size > 0) {
-      const ids = listValue([...this.touchedSessions]);
-      const queue = 'INSERT OR IGNORE INTO derive_queue SELECT DISTINCT unnest($1::VARCHAR[])';
-      if (this.bulk) await this.conn.run(queue, [ids]);
-      else await inTransaction(this.conn, () => this.conn.run(queue, [ids]));
+      const ids = [...this.touchedSessions];
+      this.touchedSessions.clear();
+      if (this.bulk) await enqueueSessions(this.conn, ids);
+      else await inTransaction(this.conn, () => enqueueSessions(this.conn, ids));
     }
     if (this.dirtyMessages.size === 0) return 0;
     const conn = this.conn;

@@ -54,7 +54,10 @@ export const m001: Migration = {
       source_key VARCHAR PRIMARY KEY, high_water_ms BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)`,
     // sessions whose derived data must be recomputed; filled in the same transaction as their rows,
     // emptied by the derivation, so a crash between the two only means deriving again
-    'CREATE TABLE derive_queue (session_id VARCHAR PRIMARY KEY)',
+    // append-only (no key), so a writer adding a session never conflicts with the derivation
+    // removing older entries on another connection
+    'CREATE SEQUENCE derive_queue_seq',
+    "CREATE TABLE derive_queue (seq BIGINT NOT NULL DEFAULT nextval('derive_queue_seq'), session_id VARCHAR NOT NULL)",
     `CREATE TABLE source_shadows (
       entity VARCHAR NOT NULL, entity_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_path VARCHAR NOT NULL,
       winner_source VARCHAR NOT NULL, PRIMARY KEY (entity, entity_id, source_path))`,
@@ -62,6 +65,7 @@ export const m001: Migration = {
   down: [
     'DROP TABLE source_shadows',
     'DROP TABLE derive_queue',
+    'DROP SEQUENCE derive_queue_seq',
     'DROP TABLE source_state',
     'DROP TABLE source_files',
     'DROP TABLE ingest_errors',
