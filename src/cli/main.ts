@@ -6,6 +6,7 @@ import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { registerExportCommand } from './export-command.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
@@ -192,6 +193,7 @@ export function buildProgram(): Command {
         store.close();
       }
     });
+  registerExportCommand(program);
   return program;
 }
 

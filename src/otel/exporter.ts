@@ -1,0 +1,101 @@
+/**
+ * The OTLP/HTTP exporter (JSON or protobuf), configured by flags and the standard
+ * `OTEL_EXPORTER_OTLP_*` variables, wrapped as a promise that says whether the collector acknowledged.
+ */
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+
+export interface ExporterConfig {
+  /** Flag; else OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol?: string;
+  /** Flag; a base URL (`/v1/traces` is appended) or the full traces URL. Else the exporter reads
+   *  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318. */
+  endpoint?: string;
+  /** Extra headers (flags); OTEL_EXPORTER_OTLP_(TRACES_)HEADERS are read by the exporter too. */
+  headers?: Record<string, string>;
+  /** Per-request timeout; else OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT, else 30 s. */
+  timeoutMillis?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class UnsupportedProtocolError extends Error {}
+
+export function resolveProtocol(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): OtlpProtocol {
+  const p =
+    flag ?? env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (p === 'http/protobuf' || p === 'http/json') return p;
+  throw new UnsupportedProtocolError(
+    `OTLP protocol "${p}" is not supported: use http/protobuf or http/json (gRPC is not implemented)`,
+  );
+}
+
+/** The traces URL: an explicit endpoint wins; a base URL gets `/v1/traces`. */
+export function tracesUrl(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  const u = endpoint.replace(/\/+$/, '');
+  return u.endsWith('/v1/traces') ? u : `${u}/v1/traces`;
+}
+
+/** The URL the exporter will use, for logs and the ledger. */
+export function effectiveUrl(cfg: ExporterConfig): string {
+  const env = cfg.env ?? process.env;
+  return (
+    tracesUrl(cfg.endpoint) ??
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    tracesUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT) ??
+    'http://localhost:4318/v1/traces'
+  );
+}
+
+export function createOtlpExporter(cfg: ExporterConfig): SpanExporter {
+  const protocol = resolveProtocol(cfg.protocol, cfg.env);
+  const options = {
+    url: tracesUrl(cfg.endpoint),
+    headers: cfg.headers,
+    timeoutMillis: cfg.timeoutMillis,
+    // The ledger paces the export (a few requests in flight); never let the exporter refuse one.
+    concurrencyLimit: 64,
+  };
+  return protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
+}
+
+export interface SendResult {
+  ok: boolean;
+  error?: string;
+  /** A 4xx other than 408/429: sending the same batch again will not help. */
+  permanent?: boolean;
+}
+
+function describe(e: unknown): { message: string; permanent: boolean } {
+  if (!e) return { message: 'export failed', permanent: false };
+  const err = e as { message?: string; code?: number; data?: string };
+  const code = typeof err.code === 'number' ? err.code : undefined;
+  const permanent = code !== undefined && code >= 400 && code < 500 && code !== 408 && code !== 429;
+  const detail = err.data ? `: ${String(err.data).slice(0, 300)}` : '';
+  return { message: `${err.message ?? String(e)}${code ? ` (HTTP ${code})` : ''}${detail}`, permanent };
+}
+
+/** One export request; resolves (never rejects) with whether the collector acknowledged it. */
+export function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<SendResult> {
+  return new Promise((resolve) => {
+    try {
+      exporter.export(spans, (r) => {
+        if (r.code === ExportResultCode.SUCCESS) resolve({ ok: true });
+        else {
+          const d = describe(r.error);
+          resolve({ ok: false, error: d.message, permanent: d.permanent });
+        }
+      });
+    } catch (e) {
+      resolve({ ok: false, error: (e as Error).message, permanent: false });
+    }
+  });
+}
