@@ -8,6 +8,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { pino } from 'pino';
 import { Ingestor } from '../src/cli/ingest-job.ts';
 import { LiveBridge } from '../src/cli/live-job.ts';
 import { discoverSources } from '../src/ingest/discover.ts';
@@ -49,7 +50,9 @@ const rssTimer = setInterval(sampleRss, 100);
 
 // 1. restart to watching, nothing changed
 const t0 = performance.now();
-const bridge = new LiveBridge(store, { source: corpus });
+const logger = pino({ level: 'warn' }, pino.destination(2));
+const bridge = new LiveBridge(store, { source: corpus, logger });
+bridge.on('error', (e) => console.error('bridge error:', e.message));
 await bridge.start();
 const restartSeconds = (performance.now() - t0) / 1000;
 global.gc?.();
@@ -81,12 +84,13 @@ for (const [i, m] of msgDirs.entries()) {
 }
 
 // 3. latency: 500 SQLite commits (a new channel database, as OpenCode would write it)
+const seen = new Promise<void>((resolve) => bridge.once('flushed', () => resolve()));
 const sdb = new Database(liveDb);
 sdb.pragma('journal_mode = WAL');
 sdb.exec(
   `CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL)`,
 );
-await nextApplied().catch(() => {});
+await seen; // the new database was noticed (no rows yet, so nothing is "applied")
 const put = sdb.prepare('INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)');
 const latDb: number[] = [];
 for (let i = 0; i < 500; i++) {
