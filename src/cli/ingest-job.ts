@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, listValue } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
@@ -63,6 +63,7 @@ export class Ingestor {
   readonly writer: StoreWriter;
   readonly summary: IngestSummary;
   private known: Map<string, FileStamp> | null = null;
+  private bulkLoading = false;
   private pool: JsonParserPool | null = null;
   private readonly databases = new Map<string, DatabaseSource>();
   private bytesSinceCommit = 0;
@@ -93,6 +94,7 @@ export class Ingestor {
   async bulk(): Promise<IngestSummary> {
     const t0 = performance.now();
     let ok = false;
+    this.bulkLoading = true;
     await this.writer.startBulk();
     try {
       for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
@@ -102,6 +104,8 @@ export class Ingestor {
       ok = true;
     } finally {
       await this.writer.endBulk(ok);
+      this.bulkLoading = false;
+      this.known = null; // see fingerprints()
     }
     await this.deriveQueued();
     this.summary.seconds = (performance.now() - t0) / 1000;
@@ -149,8 +153,14 @@ export class Ingestor {
     return applied;
   }
 
-  private async fingerprints(): Promise<Map<string, FileStamp>> {
-    if (!this.known) this.known = await fileCheckpoints(this.store);
+  /**
+   * Fingerprints of stored files. The bulk load reads them all once; afterwards (live mode) only the
+   * few paths of each batch are looked up, so ~230K fingerprints don't stay in memory while watching.
+   */
+  private async fingerprints(paths?: readonly string[]): Promise<Map<string, FileStamp>> {
+    if (this.known) return this.known;
+    if (paths && !this.bulkLoading) return fileCheckpoints(this.store, paths);
+    this.known = await fileCheckpoints(this.store);
     return this.known;
   }
 
@@ -181,7 +191,7 @@ export class Ingestor {
     o: { phase?: string; recordFailures?: boolean } = {},
   ): Promise<Applied> {
     const { writer, summary } = this;
-    const known = await this.fingerprints();
+    const known = await this.fingerprints(refs.map((r) => r.path));
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     const changed: JsonFileRef[] = [];
     const shadowed: FileCheckpoint[] = [];
@@ -249,7 +259,7 @@ export class Ingestor {
 
   /** Records that a file is definitely unreadable (after live retries gave up). */
   async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
-    const known = await this.fingerprints();
+    const known = await this.fingerprints([ref.path]);
     await this.writer.writeBatch(
       [],
       [{ sourcePath: ref.path, severity: 'error', reason }],
@@ -288,8 +298,13 @@ function checkpoint(ref: JsonFileRef, status: FileCheckpoint['status'], known: b
   };
 }
 
-async function fileCheckpoints(store: Store): Promise<Map<string, FileStamp>> {
-  const reader = await store.conn.streamAndReadAll('SELECT path, size, mtime_us, status FROM source_files');
+async function fileCheckpoints(store: Store, paths?: readonly string[]): Promise<Map<string, FileStamp>> {
+  const reader = paths
+    ? await store.conn.streamAndReadAll(
+        'SELECT path, size, mtime_us, status FROM source_files WHERE path IN (SELECT unnest($1::VARCHAR[]))',
+        [listValue([...paths])],
+      )
+    : await store.conn.streamAndReadAll('SELECT path, size, mtime_us, status FROM source_files');
   const m = new Map<string, FileStamp>();
   for (const r of reader.getRows())
     m.set(String(r[0]), { size: Number(r[1]), mtimeUs: Number(r[2]), status: String(r[3]) });
