@@ -22,6 +22,8 @@ export interface LiveOptions extends IngestOptions {
   /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
   retryDelayMs?: number;
   maxRetries?: number;
+  /** DuckDB's memory limit once live (default 160MB; the history load runs with the store's limit). */
+  liveMemoryLimit?: string;
   /** How often to look for a vanished data dir. */
   recoverPollMs?: number;
   logger?: Logger;
@@ -56,6 +58,7 @@ export class LiveBridge extends EventEmitter<{
   private recovering = false;
   private presence: NodeJS.Timeout | null = null;
   private deriving: Promise<void> | null = null;
+  private bulkMemoryLimit: string | null = null;
   private deriveConn: DuckDBConnection | null = null;
 
   constructor(
@@ -103,7 +106,14 @@ export class LiveBridge extends EventEmitter<{
       if (!existsSync(watchRoot)) void this.recover(watchRoot);
     }, this.opts.recoverPollMs ?? 2000);
     this.presence.unref();
+    // (after a recovery, the load gets its big buffer pool back)
+    this.bulkMemoryLimit ??= String(
+      (await this.store.conn.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
+    );
+    await this.store.conn.run(`SET memory_limit = '${this.bulkMemoryLimit}'`);
     const summary = await this.ingestor.bulk();
+    // the history load needed a big buffer pool; watching needs little: give the memory back
+    await this.store.conn.run(`SET memory_limit = '${this.opts.liveMemoryLimit ?? '160MB'}'`);
     this.live = true;
     this.emit('ready', summary);
     if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
