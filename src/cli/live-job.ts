@@ -6,8 +6,8 @@
  * batch is one transaction together with its checkpoints, so kill -9 at any point is safe.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
@@ -281,16 +281,5 @@ export class LiveBridge extends EventEmitter<{
     this.deriveConn?.closeSync();
     this.deriveConn = null;
     await this.ingestor?.close();
-  }
-}
-
-/** True when `p` looks like an OpenCode data dir, storage/ folder or DB (used by `run` to wait for one). */
-export function looksLikeSource(p: string): boolean {
-  try {
-    const st = statSync(p);
-    if (st.isFile()) return basename(p).endsWith('.db');
-    return existsSync(join(p, 'storage')) || basename(p) === 'storage' || existsSync(join(p, 'opencode.db'));
-  } catch {
-    return false;
   }
 }

@@ -232,16 +232,6 @@ function inodeOf(path: string): number {
   }
 }
 
-/** Reads one database once (opens, reads, closes). */
-export function* readDatabase(path: string, opts: DbReadOptions = {}): Generator<DbBatch> {
-  const src = new DatabaseSource(path);
-  try {
-    yield* src.read(opts);
-  } finally {
-    src.close();
-  }
-}
-
 /**
  * Reads an open database. Yields batches in dependency order (projects, sessions, messages, parts,
  * todos), v2 tables first, all inside one read transaction.

@@ -168,7 +168,15 @@ export class StoreWriter {
 
   /** True when a record of `source` from `sourcePath` for this ID would be stored (not shadowed). */
   async wouldStore(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<boolean> {
-    const h = (await this.holdersOf(entity)).get(id);
+    return this.wins((await this.holdersOf(entity)).get(id), source, sourcePath);
+  }
+
+  /**
+   * The rank rule, in one place: a record is stored when nothing holds its ID, when it comes from the
+   * holder's own source (an update), from a higher-ranked source, or from an equal-ranked file that
+   * replaces a holder file which is gone (a moved session).
+   */
+  private wins(h: Holder | undefined, source: SourceKind, sourcePath: string): boolean {
     if (!h || (h.sourcePath === sourcePath && h.source === source) || SOURCE_RANK[source] > h.rank)
       return true;
     return SOURCE_RANK[source] === h.rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
@@ -211,9 +219,7 @@ export class StoreWriter {
         pending.set(entity, byId);
       }
       const sameOrigin = h !== undefined && h.sourcePath === r.sourcePath && h.source === r.source;
-      const moved =
-        h !== undefined && !sameOrigin && h.rank === rank && (this.opts.holderGone?.(h.sourcePath) ?? false);
-      if (h && !sameOrigin && !moved && h.rank >= rank) {
+      if (h && !this.wins(h, r.source, r.sourcePath)) {
         this.pendingShadows.push({
           entity,
           id,
