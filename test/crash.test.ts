@@ -21,7 +21,7 @@ function startRun(
   dir: string,
   db: string,
 ): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'run', '--source', dir, '--db', db, '--log-level', 'info'], {
+  const child = spawn(process.execPath, [BIN, 'run', '--source', dir, '--db', db, '--port', '0', '--log-level', 'info'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let buf = '';

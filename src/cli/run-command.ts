@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pino } from 'pino';
+import { createApp, startServer } from '../api/server.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { LiveBridge } from './live-job.ts';
 
@@ -14,44 +15,64 @@ export function registerRunCommand(program: Command): void {
       'OpenCode data dir, a storage/ folder or an opencode.db file (default: $XDG_DATA_HOME/opencode)',
     )
     .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--host <host>', 'HTTP server address (API, /metrics)', '127.0.0.1')
+    .option('--port <port>', 'HTTP server port (0: any free port)', (v) => Number(v), 9464)
+    .addOption(
+      new Option('--api-token <token>', 'bearer token required by the API').env('OCBRIDGE_API_TOKEN'),
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
-    .action(async (o: { source?: string; db: string; logLevel: string }) => {
-      const logger = pino({ level: o.logLevel }, pino.destination(2));
-      const store = await openStore(o.db);
-      const bridge = new LiveBridge(store, { source: o.source, logger });
-      bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
-      let stopping: Promise<void> | null = null;
-      const stop = (signal: string) => {
-        stopping ??= (async () => {
-          logger.info({ signal }, 'stopping');
-          // a second signal, or 5 s, ends the process whatever is left
-          const force = setTimeout(() => process.exit(1), 5000);
-          force.unref();
-          await bridge.stop();
-          store.close();
-          logger.info('stopped');
-          logger.flush();
-          process.exit(0);
-        })();
-        return stopping;
-      };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
-      const t0 = performance.now();
-      const summary = await bridge.start();
-      logger.info(
-        {
-          seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
-          filesParsed: summary.filesParsed,
-          dbRowsRead: summary.dbRowsRead,
-          unchanged: summary.filesSkippedUnchanged,
-        },
-        'history loaded; watching for changes',
-      );
-      await new Promise<void>(() => {}); // runs until a signal
-    });
+    .action(
+      async (o: {
+        source?: string;
+        db: string;
+        host: string;
+        port: number;
+        apiToken?: string;
+        logLevel: string;
+      }) => {
+        const logger = pino({ level: o.logLevel }, pino.destination(2));
+        const store = await openStore(o.db);
+        const server = await startServer(createApp({ store, apiToken: o.apiToken }), {
+          host: o.host,
+          port: o.port,
+        });
+        logger.info({ url: server.url }, 'listening');
+        const bridge = new LiveBridge(store, { source: o.source, logger });
+        bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+        let stopping: Promise<void> | null = null;
+        const stop = (signal: string) => {
+          stopping ??= (async () => {
+            logger.info({ signal }, 'stopping');
+            // a second signal, or 5 s, ends the process whatever is left
+            const force = setTimeout(() => process.exit(1), 5000);
+            force.unref();
+            await bridge.stop();
+            await server.close();
+            store.close();
+            logger.info('stopped');
+            logger.flush();
+            process.exit(0);
+          })();
+          return stopping;
+        };
+        process.once('SIGINT', () => void stop('SIGINT'));
+        process.once('SIGTERM', () => void stop('SIGTERM'));
+        const t0 = performance.now();
+        const summary = await bridge.start();
+        logger.info(
+          {
+            seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+            filesParsed: summary.filesParsed,
+            dbRowsRead: summary.dbRowsRead,
+            unchanged: summary.filesSkippedUnchanged,
+          },
+          'history loaded; watching for changes',
+        );
+        await new Promise<void>(() => {}); // runs until a signal
+      },
+    );
 }
