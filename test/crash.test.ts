@@ -21,9 +21,13 @@ function startRun(
   dir: string,
   db: string,
 ): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, 'run', '--source', dir, '--db', db, '--port', '0', '--log-level', 'info'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', '--source', dir, '--db', db, '--port', '0', '--log-level', 'info'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let buf = '';
   const ready = new Promise<void>((resolve) => {
     child.stderr?.on('data', (d: Buffer) => {
