@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type DuckDBConnection, listValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
@@ -16,6 +16,7 @@ import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
+import { changedFiles, hasFileCheckpoint } from '../store/file-checkpoints.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
@@ -57,13 +58,9 @@ export interface Applied {
   failed: string[];
 }
 
-type FileStamp = { size: number; mtimeUs: number; status: string };
-
 export class Ingestor {
   readonly writer: StoreWriter;
   readonly summary: IngestSummary;
-  private known: Map<string, FileStamp> | null = null;
-  private bulkLoading = false;
   private pool: JsonParserPool | null = null;
   private readonly databases = new Map<string, DatabaseSource>();
   private bytesSinceCommit = 0;
@@ -94,7 +91,6 @@ export class Ingestor {
   async bulk(): Promise<IngestSummary> {
     const t0 = performance.now();
     let ok = false;
-    this.bulkLoading = true;
     await this.writer.startBulk();
     try {
       for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
@@ -104,8 +100,6 @@ export class Ingestor {
       ok = true;
     } finally {
       await this.writer.endBulk(ok);
-      this.bulkLoading = false;
-      this.known = null; // see fingerprints()
     }
     await this.deriveQueued();
     this.summary.seconds = (performance.now() - t0) / 1000;
@@ -153,17 +147,6 @@ export class Ingestor {
     return applied;
   }
 
-  /**
-   * Fingerprints of stored files. The bulk load reads them all once; afterwards (live mode) only the
-   * few paths of each batch are looked up, so ~230K fingerprints don't stay in memory while watching.
-   */
-  private async fingerprints(paths?: readonly string[]): Promise<Map<string, FileStamp>> {
-    if (this.known) return this.known;
-    if (paths && !this.bulkLoading) return fileCheckpoints(this.store, paths);
-    this.known = await fileCheckpoints(this.store);
-    return this.known;
-  }
-
   private parserPool(): JsonParserPool {
     if (!this.pool) {
       this.pool = new JsonParserPool(
@@ -191,13 +174,13 @@ export class Ingestor {
     o: { phase?: string; recordFailures?: boolean } = {},
   ): Promise<Applied> {
     const { writer, summary } = this;
-    const known = await this.fingerprints(refs.map((r) => r.path));
+    // path -> whether the store has a fingerprint for it; unchanged files are not in the map
+    const differing = await changedFiles(this.store.conn, refs);
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     const changed: JsonFileRef[] = [];
     const shadowed: FileCheckpoint[] = [];
     for (const ref of refs) {
-      const k = known.get(ref.path);
-      if (k && k.size === ref.size && k.mtimeUs === ref.mtimeUs && k.status !== 'error') {
+      if (!differing.has(ref.path)) {
         summary.filesSkippedUnchanged++;
         continue;
       }
@@ -206,14 +189,14 @@ export class Ingestor {
       const keyed = ref.kind !== 'todo' && ref.kind !== 'session_diff';
       if (keyed && !(await writer.wouldStore(entity, ref.id, 'json', ref.path))) {
         await writer.recordShadow(entity, ref.id, 'json', ref.path);
-        shadowed.push(checkpoint(ref, 'shadowed', known.has(ref.path)));
-        known.set(ref.path, { size: ref.size, mtimeUs: ref.mtimeUs, status: 'shadowed' });
+        shadowed.push(checkpoint(ref, 'shadowed', differing.get(ref.path) === true));
         continue;
       }
       changed.push(ref);
     }
     if (shadowed.length > 0) await writer.writeBatch([], [], shadowed);
     let done = 0;
+    if (changed.length === 0) return applied; // no parser threads started for nothing
     for await (const chunk of this.parserPool().parse(changed, this.opts.chunkSize)) {
       const problems: IngestProblem[] = [];
       const files: FileCheckpoint[] = [];
@@ -224,8 +207,7 @@ export class Ingestor {
         if (failed && o.recordFailures === false) return;
         problems.push(...fileProblems);
         const status = failed ? 'error' : 'ok';
-        files.push(checkpoint(ref, status, known.has(ref.path)));
-        known.set(ref.path, { size: ref.size, mtimeUs: ref.mtimeUs, status });
+        files.push(checkpoint(ref, status, differing.get(ref.path) === true));
       });
       await writer.writeBatch(chunk.records, problems, files);
       await this.wrote(chunk.refs.reduce((n, r) => n + r.size, 0));
@@ -253,19 +235,17 @@ export class Ingestor {
 
   /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
   invalidate(): void {
-    this.known = null;
     this.writer.invalidate();
   }
 
   /** Records that a file is definitely unreadable (after live retries gave up). */
   async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
-    const known = await this.fingerprints([ref.path]);
+    const known = await hasFileCheckpoint(this.store.conn, ref.path);
     await this.writer.writeBatch(
       [],
       [{ sourcePath: ref.path, severity: 'error', reason }],
-      [checkpoint(ref, 'error', known.has(ref.path))],
+      [checkpoint(ref, 'error', known)],
     );
-    known.set(ref.path, { size: ref.size, mtimeUs: ref.mtimeUs, status: 'error' });
   }
 
   async close(): Promise<void> {
@@ -296,19 +276,6 @@ function checkpoint(ref: JsonFileRef, status: FileCheckpoint['status'], known: b
     status,
     known,
   };
-}
-
-async function fileCheckpoints(store: Store, paths?: readonly string[]): Promise<Map<string, FileStamp>> {
-  const reader = paths
-    ? await store.conn.streamAndReadAll(
-        'SELECT path, size, mtime_us, status FROM source_files WHERE path IN (SELECT unnest($1::VARCHAR[]))',
-        [listValue([...paths])],
-      )
-    : await store.conn.streamAndReadAll('SELECT path, size, mtime_us, status FROM source_files');
-  const m = new Map<string, FileStamp>();
-  for (const r of reader.getRows())
-    m.set(String(r[0]), { size: Number(r[1]), mtimeUs: Number(r[2]), status: String(r[3]) });
-  return m;
 }
 
 async function highWaters(store: Store, dbFile: string): Promise<Record<string, number>> {

@@ -1,0 +1,71 @@
+/**
+ * File fingerprints (`source_files`: size + mtime in µs) compared inside DuckDB, so a re-ingest of an
+ * unchanged tree never turns ~230K stored paths into JavaScript strings: the listing goes in through
+ * the Appender and only the files that differ come back.
+ */
+import { type DuckDBConnection, listValue } from '@duckdb/node-api';
+
+const SMALL = 2000;
+const DIFFERS = "f.path IS NULL OR f.size <> l.size OR f.mtime_us <> l.mtime_us OR f.status = 'error'";
+
+export interface FileStampIn {
+  path: string;
+  size: number;
+  mtimeUs: number;
+}
+
+/**
+ * The files of `listing` whose stored fingerprint differs (or that are new, or stored as failed).
+ * Value: whether the store already has a row for the path.
+ */
+export async function changedFiles(
+  conn: DuckDBConnection,
+  listing: readonly FileStampIn[],
+): Promise<Map<string, boolean>> {
+  const out = new Map<string, boolean>();
+  if (listing.length === 0) return out;
+  if (listing.length <= SMALL) {
+    // live mode: a few files per batch, no temp table churn
+    const reader = await conn.runAndReadAll(
+      `SELECT l.path, f.path IS NOT NULL
+         FROM (SELECT unnest($1::VARCHAR[]) AS path, unnest($2::BIGINT[]) AS size,
+                      unnest($3::BIGINT[]) AS mtime_us) l
+         LEFT JOIN source_files f ON f.path = l.path
+        WHERE ${DIFFERS}`,
+      [
+        listValue(listing.map((f) => f.path)),
+        listValue(listing.map((f) => f.size)),
+        listValue(listing.map((f) => f.mtimeUs)),
+      ],
+    );
+    for (const [path, known] of reader.getRows()) out.set(String(path), Boolean(known));
+    return out;
+  }
+  await conn.run('CREATE OR REPLACE TEMP TABLE file_listing (path VARCHAR, size BIGINT, mtime_us BIGINT)');
+  try {
+    const a = await conn.createAppender('file_listing', 'main', 'temp');
+    for (const f of listing) {
+      a.appendVarchar(f.path);
+      a.appendBigInt(BigInt(f.size));
+      a.appendBigInt(BigInt(f.mtimeUs));
+      a.endRow();
+    }
+    a.flushSync();
+    a.closeSync();
+    const reader = await conn.runAndReadAll(
+      `SELECT l.path, f.path IS NOT NULL
+         FROM temp.file_listing l LEFT JOIN source_files f ON f.path = l.path
+        WHERE ${DIFFERS}`,
+    );
+    for (const [path, known] of reader.getRows()) out.set(String(path), Boolean(known));
+  } finally {
+    await conn.run('DROP TABLE IF EXISTS temp.file_listing');
+  }
+  return out;
+}
+
+/** Whether the store has a fingerprint row for this path. */
+export async function hasFileCheckpoint(conn: DuckDBConnection, path: string): Promise<boolean> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM source_files WHERE path = $1', [path]);
+  return r.currentRowCount > 0;
+}
