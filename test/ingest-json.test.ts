@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listJsonTree } from '../src/ingest/json-tree.ts';
 import type { Store } from '../src/store/db.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ingestInto, rows } from './support/store.ts';
@@ -286,5 +288,27 @@ describe('JSON tree (OpenCode ≤ 1.1.65)', () => {
     expect(await rows(store, 'SELECT files, additions, deletions FROM session_diffs')).toEqual([
       { files: 2, additions: 3, deletions: 8 },
     ]);
+  });
+});
+
+describe('listing the JSON tree', () => {
+  it('lists the same files with fingerprints whether a worker thread lists half of the folders or not', async () => {
+    const dir = tempDir();
+    writeStorage(dir, 'project/prj_a.json', { id: 'prj_a', worktree: '/w' });
+    writeStorage(dir, 'session/prj_a/ses_a.json', { id: 'ses_a', projectID: 'prj_a', time: { created: T0 } });
+    for (const m of ['msg_1', 'msg_2', 'msg_3']) {
+      writeStorage(dir, `message/ses_a/${m}.json`, { id: m, sessionID: 'ses_a', role: 'user' });
+      writeStorage(dir, `part/${m}/prt_${m}_x.json`, { id: `prt_${m}_x`, messageID: m, type: 'text' });
+    }
+    writeStorage(dir, 'part/msg_1/notes.txt', 'not json');
+    const storage = join(dir, 'storage');
+    const inline = await listJsonTree(storage, { minDirsForWorker: Number.POSITIVE_INFINITY });
+    const split = await listJsonTree(storage, { minDirsForWorker: 0 });
+    expect(inline.get('part')).toHaveLength(3);
+    expect(inline.get('message')).toHaveLength(3);
+    expect(inline.get('project')?.[0]).toMatchObject({ id: 'prj_a', parentId: null });
+    expect(inline.get('part')?.[0]).toMatchObject({ kind: 'part', parentId: 'msg_1', id: 'prt_msg_1_x' });
+    expect(inline.get('part')?.[0]?.mtimeUs).toBeGreaterThan(0);
+    expect([...split.entries()]).toEqual([...inline.entries()]);
   });
 });

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
-import { JSON_KINDS, type JsonFileRef, listJsonFiles } from '../ingest/json-tree.ts';
+import { JSON_KINDS, type JsonFileRef, listJsonTree } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
@@ -157,8 +157,10 @@ export class Ingestor {
   }
 
   private async ingestJsonTree(storageDir: string): Promise<void> {
+    const tree = await listJsonTree(storageDir);
     for (const kind of JSON_KINDS) {
-      const refs = listJsonFiles(storageDir, kind);
+      const refs = tree.get(kind) ?? [];
+      tree.delete(kind);
       this.summary.filesSeen += refs.length;
       await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
     }

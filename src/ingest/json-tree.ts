@@ -4,6 +4,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { type DirListing, listDirs } from './list-dirs.mjs';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
@@ -30,14 +32,6 @@ export interface JsonFileRef {
   mtimeUs: number;
 }
 
-function jsonFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.endsWith('.json'));
-  } catch {
-    return [];
-  }
-}
-
 function subdirs(dir: string): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
@@ -48,26 +42,62 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Lists the files of one kind with their size and mtime (the fingerprint used to skip unchanged files). */
-export function listJsonFiles(storageDir: string, kind: JsonFileKind): JsonFileRef[] {
-  const out: JsonFileRef[] = [];
-  const root = join(storageDir, kind);
-  const add = (path: string, id: string, parentId: string | null) => {
-    try {
-      const st = statSync(path);
-      if (st.isFile())
-        out.push({ kind, path, id, parentId, size: st.size, mtimeUs: Math.trunc(st.mtimeMs * 1000) });
-    } catch {
-      // vanished between listing and stat: OpenCode deleted it; nothing to ingest
+/** Below this many folders the whole tree is listed on this thread (a worker costs ~0.1 s to start). */
+const PARALLEL_LISTING_MIN_DIRS = 4000;
+
+const NESTED: ReadonlySet<JsonFileKind> = new Set(['session', 'message', 'part']);
+
+/**
+ * Lists every kind of the tree with fingerprints (what `listJsonFiles` does per kind). The per-folder
+ * kinds are split between this thread and a worker thread: on a full-scale tree (~44K folders, ~230K
+ * files) the ~280K readdir/stat calls are most of a re-ingest that changes nothing.
+ */
+export async function listJsonTree(
+  storageDir: string,
+  o: { minDirsForWorker?: number } = {},
+): Promise<Map<JsonFileKind, JsonFileRef[]>> {
+  const out = new Map<JsonFileKind, JsonFileRef[]>(JSON_KINDS.map((k) => [k, []]));
+  const dirs: string[] = [];
+  for (const kind of JSON_KINDS) {
+    if (NESTED.has(kind)) for (const d of subdirs(join(storageDir, kind))) dirs.push(`${kind}${sep}${d}`);
+    else dirs.push(kind);
+  }
+  const collect = (part: readonly string[], l: DirListing) => {
+    for (let i = 0; i < l.names.length; i++) {
+      const rel = part[l.dirIndex[i] as number] as string;
+      const cut = rel.indexOf(sep);
+      const kind = (cut < 0 ? rel : rel.slice(0, cut)) as JsonFileKind;
+      const name = l.names[i] as string;
+      (out.get(kind) as JsonFileRef[]).push({
+        kind,
+        path: join(storageDir, rel, name),
+        id: name.slice(0, -5),
+        parentId: cut < 0 ? null : rel.slice(cut + 1),
+        size: l.sizes[i] as number,
+        mtimeUs: l.mtimesUs[i] as number,
+      });
     }
   };
-  if (kind === 'project' || kind === 'todo' || kind === 'session_diff') {
-    for (const f of jsonFiles(root)) add(join(root, f), f.slice(0, -5), null);
-  } else {
-    for (const d of subdirs(root)) {
-      const dir = join(root, d);
-      for (const f of jsonFiles(dir)) add(join(dir, f), f.slice(0, -5), d);
-    }
+  if (dirs.length < (o.minDirsForWorker ?? PARALLEL_LISTING_MIN_DIRS)) {
+    collect(dirs, listDirs(storageDir, dirs));
+    return out;
+  }
+  const half = Math.floor(dirs.length / 2);
+  const mine = dirs.slice(0, half);
+  const theirs = dirs.slice(half);
+  const worker = new Worker(new URL('./list-dirs.mjs', import.meta.url), {
+    workerData: { listDirs: { root: storageDir, dirs: theirs } },
+  });
+  const fromWorker = new Promise<DirListing>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`listing worker exited (${code})`)));
+  });
+  try {
+    collect(mine, listDirs(storageDir, mine));
+    collect(theirs, await fromWorker);
+  } finally {
+    void worker.terminate();
   }
   return out;
 }
