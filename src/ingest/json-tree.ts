@@ -3,7 +3,7 @@
  * IDs come from file and folder names, as OpenCode's own JSON→SQLite importer takes them.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type DirListing, listDirs } from './list-dirs.mjs';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
@@ -57,6 +57,7 @@ export async function listJsonTree(
   o: { minDirsForWorker?: number } = {},
 ): Promise<Map<JsonFileKind, JsonFileRef[]>> {
   const out = new Map<JsonFileKind, JsonFileRef[]>(JSON_KINDS.map((k) => [k, []]));
+  const root = resolve(storageDir);
   const dirs: string[] = [];
   for (const kind of JSON_KINDS) {
     if (NESTED.has(kind)) for (const d of subdirs(join(storageDir, kind))) dirs.push(`${kind}${sep}${d}`);
@@ -70,7 +71,7 @@ export async function listJsonTree(
       const name = l.names[i] as string;
       (out.get(kind) as JsonFileRef[]).push({
         kind,
-        path: join(storageDir, rel, name),
+        path: `${root}${sep}${rel}${sep}${name}`,
         id: name.slice(0, -5),
         parentId: cut < 0 ? null : rel.slice(cut + 1),
         size: l.sizes[i] as number,
@@ -79,14 +80,14 @@ export async function listJsonTree(
     }
   };
   if (dirs.length < (o.minDirsForWorker ?? PARALLEL_LISTING_MIN_DIRS)) {
-    collect(dirs, listDirs(storageDir, dirs));
+    collect(dirs, listDirs(root, dirs));
     return out;
   }
   const half = Math.floor(dirs.length / 2);
   const mine = dirs.slice(0, half);
   const theirs = dirs.slice(half);
   const worker = new Worker(new URL('./list-dirs.mjs', import.meta.url), {
-    workerData: { listDirs: { root: storageDir, dirs: theirs } },
+    workerData: { listDirs: { root, dirs: theirs } },
   });
   const fromWorker = new Promise<DirListing>((resolve, reject) => {
     worker.once('message', resolve);
@@ -94,7 +95,7 @@ export async function listJsonTree(
     worker.once('exit', (code) => reject(new Error(`listing worker exited (${code})`)));
   });
   try {
-    collect(mine, listDirs(storageDir, mine));
+    collect(mine, listDirs(root, mine));
     collect(theirs, await fromWorker);
   } finally {
     void worker.terminate();

@@ -2,7 +2,7 @@
 // listing. Plain JavaScript so it also runs as a worker thread without loading the TypeScript loader
 // (~0.1 s to start instead of ~0.8 s), which lets a re-ingest list the tree on both cores.
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /** @param {string} root @param {readonly string[]} dirs */
@@ -12,7 +12,8 @@ export function listDirs(root, dirs) {
   /** @type {number[]} */ const sizes = [];
   /** @type {number[]} */ const mtimesUs = [];
   for (let i = 0; i < dirs.length; i++) {
-    const dir = join(root, /** @type {string} */ (dirs[i]));
+    // plain concatenation: path.join normalises every string, measurable over ~230K files
+    const dir = `${root}${sep}${dirs[i]}`;
     let files;
     try {
       files = readdirSync(dir);
@@ -23,7 +24,7 @@ export function listDirs(root, dirs) {
       if (!f.endsWith('.json')) continue;
       let st;
       try {
-        st = statSync(join(dir, f), { throwIfNoEntry: false });
+        st = statSync(`${dir}${sep}${f}`, { throwIfNoEntry: false });
       } catch {
         continue; // unreadable: the next listing tries again
       }
