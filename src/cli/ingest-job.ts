@@ -181,6 +181,15 @@ export class Ingestor {
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     const changed: JsonFileRef[] = [];
     const shadowed: FileCheckpoint[] = [];
+    // who holds the IDs of the changed files: one lookup per kind, not one per file
+    const byKind = new Map<Entity, string[]>();
+    for (const ref of refs) {
+      if (!differing.has(ref.path) || ref.kind === 'todo' || ref.kind === 'session_diff') continue;
+      const ids = byKind.get(ref.kind as Entity) ?? [];
+      byKind.set(ref.kind as Entity, ids);
+      ids.push(ref.id);
+    }
+    for (const [entity, ids] of byKind) await writer.prefetchHolders(entity, ids);
     for (const ref of refs) {
       if (!differing.has(ref.path)) {
         summary.filesSkippedUnchanged++;

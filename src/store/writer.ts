@@ -120,7 +120,8 @@ export class StoreWriter {
     errors: 0,
     warnings: 0,
   };
-  private readonly holders = new Map<Entity, Map<string, Holder>>();
+  /** Holders looked up in the current transaction (null: nobody holds the ID). */
+  private readonly holders = new Map<Entity, Map<string, Holder | null>>();
   /** Messages whose derived columns must be recomputed by finalize(). */
   private readonly dirtyMessages = new Set<string>();
   /** Sessions whose rows changed since the last takeTouchedSessions() (derivation re-runs for them). */
@@ -149,26 +150,43 @@ export class StoreWriter {
     this.checked = true;
   }
 
-  /** Who holds each ID of an entity now (loaded once, then kept current by this writer). */
-  async holdersOf(entity: Entity): Promise<Map<string, Holder>> {
+  /**
+   * Who holds these IDs now. Looked up per batch and cached until the transaction ends (kept current
+   * by this writer meanwhile), so a long-running bridge keeps no per-ID state between batches.
+   */
+  async prefetchHolders(entity: Entity, ids: Iterable<string>): Promise<Map<string, Holder | null>> {
     let m = this.holders.get(entity);
-    if (m) return m;
-    m = new Map();
+    if (!m) {
+      m = new Map();
+      this.holders.set(entity, m);
+    }
+    const missing: string[] = [];
+    for (const id of ids) {
+      if (m.has(id)) continue;
+      m.set(id, null);
+      missing.push(id);
+    }
+    if (missing.length === 0) return m;
     const spec = SPECS[entity];
-    const reader = await this.conn.streamAndReadAll(
-      `SELECT DISTINCT ${spec.key} AS id, source, source_path FROM ${spec.table}`,
+    const reader = await this.conn.runAndReadAll(
+      `SELECT DISTINCT ${spec.key} AS id, source, source_path FROM ${spec.table}
+        WHERE ${spec.key} IN (SELECT unnest($1::VARCHAR[]))`,
+      [listValue(missing)],
     );
     for (const r of reader.getRows()) {
       const source = r[1] as SourceKind;
       m.set(String(r[0]), { rank: SOURCE_RANK[source] ?? 0, source, sourcePath: String(r[2]) });
     }
-    this.holders.set(entity, m);
     return m;
+  }
+
+  private async holderOf(entity: Entity, id: string): Promise<Holder | undefined> {
+    return (await this.prefetchHolders(entity, [id])).get(id) ?? undefined;
   }
 
   /** True when a record of `source` from `sourcePath` for this ID would be stored (not shadowed). */
   async wouldStore(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<boolean> {
-    return this.wins((await this.holdersOf(entity)).get(id), source, sourcePath);
+    return this.wins(await this.holderOf(entity, id), source, sourcePath);
   }
 
   /**
@@ -183,7 +201,7 @@ export class StoreWriter {
   }
 
   async recordShadow(entity: Entity, id: string, source: SourceKind, sourcePath: string): Promise<void> {
-    const h = (await this.holdersOf(entity)).get(id);
+    const h = await this.holderOf(entity, id);
     this.pendingShadows.push({ entity, id, source, sourcePath, winner: h?.source ?? source });
     this.stats.shadowed[entity]++;
   }
@@ -206,12 +224,22 @@ export class StoreWriter {
     // decide per record: insert, replace, or shadow
     const pending = new Map<Entity, Map<string, IngestRecord[]>>();
     const toDelete = new Map<Entity, Set<string>>();
+    const idsByEntity = new Map<Entity, string[]>();
+    for (const r of records) {
+      const entity = r.kind as Entity;
+      const ids = idsByEntity.get(entity) ?? [];
+      idsByEntity.set(entity, ids);
+      ids.push(SPECS[entity].idOf(r));
+    }
+    const holdersByEntity = new Map<Entity, Map<string, Holder | null>>();
+    for (const [entity, ids] of idsByEntity)
+      holdersByEntity.set(entity, await this.prefetchHolders(entity, ids));
     for (const r of records) {
       const entity = r.kind as Entity;
       const spec = SPECS[entity];
       const id = spec.idOf(r);
-      const holders = await this.holdersOf(entity);
-      const h = holders.get(id);
+      const holders = holdersByEntity.get(entity) as Map<string, Holder | null>;
+      const h = holders.get(id) ?? undefined;
       const rank = SOURCE_RANK[r.source];
       let byId = pending.get(entity);
       if (!byId) {
@@ -294,7 +322,10 @@ export class StoreWriter {
       await this.flushBookkeeping(problems, files);
     };
     if (this.bulk) await body();
-    else await inTransaction(this.conn, body);
+    else {
+      await inTransaction(this.conn, body);
+      this.holders.clear();
+    }
   }
 
   /**
@@ -318,6 +349,7 @@ export class StoreWriter {
   async endBulk(ok = true): Promise<void> {
     if (!this.bulk) return;
     this.bulk = false;
+    this.holders.clear(); // looked up again by the next transaction: nothing per ID stays in memory
     await this.conn.run(ok ? 'COMMIT' : 'ROLLBACK');
   }
 
