@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openStore, type Store } from '../src/store/db.ts';
+import { classifyError } from '../src/store/errors/taxonomy.ts';
 import { tempDir } from './support/datadir.ts';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
@@ -125,8 +126,39 @@ export class Fixture {
     });
   }
 
-  part(id: string, message: string, session: string, type: string, o: Row = {}, raw?: unknown) {
+  async part(id: string, message: string, session: string, type: string, o: Row = {}, raw?: unknown) {
     const rest = o;
+    // retries and compactions also get the focused-table row the derivation writes (the exporter reads those)
+    const r = (raw ?? {}) as {
+      attempt?: number;
+      auto?: boolean;
+      overflow?: boolean;
+      error?: { name?: string; data?: { message?: string; statusCode?: number; responseBody?: string } };
+    };
+    if (type === 'retry')
+      await insert(this.conn, 'retries', {
+        part_id: id,
+        session_id: session,
+        message_id: message,
+        attempt: r.attempt ?? null,
+        error_name: r.error?.name ?? null,
+        status_code: r.error?.data?.statusCode ?? null,
+        error_message: r.error?.data?.message ?? null,
+        error_category: classifyError({
+          source: 'retry',
+          name: r.error?.name,
+          statusCode: r.error?.data?.statusCode,
+          message: [r.error?.data?.message, r.error?.data?.responseBody].filter(Boolean).join('\n'),
+        }),
+      });
+    if (type === 'compaction')
+      await insert(this.conn, 'compactions', {
+        part_id: id,
+        session_id: session,
+        message_id: message,
+        auto: r.auto ?? null,
+        overflow: r.overflow ?? null,
+      });
     return insert(this.conn, 'parts', {
       part_id: id,
       message_id: message,

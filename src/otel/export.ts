@@ -21,7 +21,7 @@ import {
 } from './ledger.ts';
 import { buildContentIndex, mapRows } from './mapping.ts';
 import { buildResource } from './resource.ts';
-import { readBatchContent, readBatchRows } from './source.ts';
+import { preparePendingRows, readBatchContent, readBatchRows } from './source.ts';
 import { toReadableSpan } from './spans.ts';
 
 export interface ExportTracesOptions extends ExporterConfig {
@@ -35,6 +35,8 @@ export interface ExportTracesOptions extends ExporterConfig {
   idleTimeoutMs?: number;
   /** Spans per request (default 8192). */
   batchSpans?: number;
+  /** Spans whose rows are read from the raw tables in one pass (default 32768: four requests). */
+  prepareSpans?: number;
   /** Requests in flight (default 2). */
   inflight?: number;
   /** Give up when the collector has not acknowledged a batch for this long (default 120 s). */
@@ -121,6 +123,10 @@ export async function exportTraces(
     batchSpans: o.batchSpans ?? 8192,
     now: o.now,
   });
+  let buildMs = 0;
+  // batches whose rows are in `_otel_rows` (prepared a few at a time, see preparePendingRows)
+  const perPrepare = Math.max(1, Math.floor((o.prepareSpans ?? 32_768) / (o.batchSpans ?? 8192)));
+  let preparedTo = -1;
   const prior = o.dryRun ? undefined : await ledgerStats(conn);
   log(
     `backlog: ${pending.exchanges} exchanges, ${pending.spans} spans in ${pending.batches.length} requests → ${url} (${protocol})`,
@@ -142,7 +148,6 @@ export async function exportTraces(
   let exportedExchanges = 0;
   let requests = 0;
   let failedRequests = 0;
-  let buildMs = 0;
   let peakRss = process.memoryUsage.rss();
   let aborted: string | undefined;
   let lastProgressLog = performance.now();
@@ -208,6 +213,10 @@ export async function exportTraces(
     while (inflight.size >= maxInflight) await Promise.race(inflight);
     if (aborted) break;
     const tb = performance.now();
+    if (batchNo > preparedTo) {
+      preparedTo = batchNo + perPrepare - 1;
+      await db(() => preparePendingRows(conn, batchNo, preparedTo));
+    }
     const { rows, content } = await db(async () => ({
       rows: await readBatchRows(conn, batchNo),
       content: o.captureContent ? await readBatchContent(conn, batchNo) : undefined,

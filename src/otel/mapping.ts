@@ -612,12 +612,14 @@ function eventFor(r: TraceRow, fallbackUs: number): SpanEventData {
   if (r.kind === 'retry') {
     if (r.retryAttempt != null) attributes[ATTR_OPENCODE_RETRY_ATTEMPT] = r.retryAttempt;
     if (str(r.retryErrorName) || str(r.retryErrorMessage) || r.retryErrorStatus != null) {
-      attributes[ATTR_ERROR_TYPE] = classifyError({
-        source: 'retry',
-        name: r.retryErrorName,
-        statusCode: r.retryErrorStatus,
-        message: r.retryErrorMessage,
-      });
+      attributes[ATTR_ERROR_TYPE] =
+        r.retryErrorCategory ??
+        classifyError({
+          source: 'retry',
+          name: r.retryErrorName,
+          statusCode: r.retryErrorStatus,
+          message: r.retryErrorMessage,
+        });
       if (str(r.retryErrorName)) attributes[ATTR_OPENCODE_ERROR_NAME] = r.retryErrorName;
     }
     return { name: EVENT_OPENCODE_RETRY, timeUs: r.startUs ?? fallbackUs, attributes };

@@ -73,6 +73,8 @@ export interface TraceRow {
   retryErrorName: string | null;
   retryErrorStatus: number | null;
   retryErrorMessage: string | null;
+  /** the taxonomy category the derivation gave the retry (from its message and response body) */
+  retryErrorCategory: string | null;
   compactionAuto: boolean | null;
   compactionOverflow: boolean | null;
 }
@@ -131,31 +133,26 @@ const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['sAgent', 's.agent'],
   ['sVersion', 's.version'],
   ['sDirectory', 's.directory'],
-  ['subAgent', "CASE WHEN t.kind = 'subagent' THEN coalesce(sa.agent, ptc.input->>'subagent_type') END"],
-  ['retryAttempt', "CASE WHEN pt.part_type = 'retry' THEN TRY_CAST(pt.raw->>'attempt' AS DOUBLE) END"],
-  ['retryErrorName', "CASE WHEN pt.part_type = 'retry' THEN pt.raw->'error'->>'name' END"],
-  [
-    'retryErrorStatus',
-    "CASE WHEN pt.part_type = 'retry' THEN TRY_CAST(pt.raw->'error'->'data'->>'statusCode' AS DOUBLE) END",
-  ],
-  [
-    'retryErrorMessage',
-    "CASE WHEN pt.part_type = 'retry' THEN concat_ws(chr(10), pt.raw->'error'->'data'->>'message', pt.raw->'error'->'data'->>'responseBody') END",
-  ],
-  ['compactionAuto', "CASE WHEN pt.part_type = 'compaction' THEN TRY_CAST(pt.raw->>'auto' AS BOOLEAN) END"],
-  [
-    'compactionOverflow',
-    "CASE WHEN pt.part_type = 'compaction' THEN TRY_CAST(pt.raw->>'overflow' AS BOOLEAN) END",
-  ],
+  ['subAgent', "CASE WHEN t.kind = 'subagent' THEN coalesce(sa.agent, ptc.subagent_type) END"],
+  ['retryAttempt', 'rr.attempt::DOUBLE'],
+  ['retryErrorName', 'rr.error_name'],
+  ['retryErrorStatus', 'rr.status_code::DOUBLE'],
+  ['retryErrorMessage', 'rr.error_message'],
+  ['retryErrorCategory', 'rr.error_category'],
+  ['compactionAuto', 'cp.auto'],
+  ['compactionOverflow', 'cp.overflow'],
 ];
 
 /**
- * The spans of one batch. Steps are paired by position inside their message: the k-th
+ * The spans of the pending exchanges (`_otel_pending`) of a range of batches, with their batch and
+ * order, computed into a temp table: joining per batch re-scanned parts, tool_calls and messages for
+ * every request. Steps are paired by position inside their message: the k-th
  * `step-start` (ordered by part ID, as OpenCode orders parts) with the k-th `step-finish`.
  */
-export const BATCH_SPANS_SQL = `
+export const PENDING_SPANS_SQL = `
 WITH t AS (
-  SELECT x.* FROM exchange_traces x JOIN _otel_pending q0 ON q0.exchange_id = x.exchange_id AND q0.batch_no = $1
+  SELECT x.* FROM exchange_traces x
+  JOIN _otel_pending q0 ON q0.exchange_id = x.exchange_id AND q0.batch_no BETWEEN $1 AND $2
 ),
 step_parts AS (
   SELECT part_id, message_id, part_type,
@@ -169,31 +166,78 @@ step_pair AS (
   FROM step_parts s JOIN step_parts f ON f.message_id = s.message_id AND f.k = s.k
   WHERE s.part_type = 'step-start' AND f.part_type = 'step-finish'
 ),
+-- the raw tables narrowed to this batch's rows and to the columns used: joining whole tables would
+-- build hash tables over every part (with its raw JSON) for each batch, which ran out of memory at
+-- full scale under the store's default 384 MB limit
+m AS (
+  SELECT message_id, role, agent, provider_id, model_id, finish, cost_usd, input_tokens, output_tokens,
+         reasoning_tokens, cache_read_tokens, cache_write_tokens, error_name, error_data, error_message,
+         completed_at, root_path
+  FROM messages WHERE message_id IN (SELECT message_id FROM t)
+),
+pt AS (SELECT part_id, part_type FROM parts WHERE part_id IN (SELECT part_id FROM t)),
+-- retries and compactions from their focused tables (typed), never from parts.raw: reading the raw
+-- JSON column scans every part's text (7 s per batch at full scale)
+rr AS (
+  SELECT part_id, attempt, error_name, status_code, error_message, error_category
+  FROM retries WHERE part_id IN (SELECT part_id FROM t)
+),
+cp AS (SELECT part_id, auto, overflow FROM compactions WHERE part_id IN (SELECT part_id FROM t)),
+sf AS (
+  SELECT part_id, step_reason, step_cost, step_input_tokens, step_output_tokens, step_reasoning_tokens,
+         step_cache_read_tokens, step_cache_write_tokens
+  FROM parts
+  WHERE part_type = 'step-finish'
+    AND (part_id IN (SELECT part_id FROM t) OR part_id IN (SELECT finish_id FROM step_pair))
+),
+tc AS (
+  SELECT part_id, tool_name, call_id, status, error_message, child_session_id,
+         input->>'subagent_type' AS subagent_type
+  FROM tool_calls WHERE part_id IN (SELECT part_id FROM t)
+),
 sub_agent AS (
   SELECT session_id, arg_min(agent, created_at) AS agent FROM messages
   WHERE role = 'assistant' AND session_id IN (SELECT session_id FROM t WHERE kind = 'subagent')
   GROUP BY session_id
 )
-SELECT ${COLUMNS.map(([k, e]) => `${e} AS "${k}"`).join(',\n  ')}
+SELECT ${COLUMNS.map(([k, e]) => `${e} AS "${k}"`).join(',\n  ')},
+  q.batch_no AS _batch_no, q.seq AS _seq
 FROM t
 JOIN _otel_pending q ON q.exchange_id = t.exchange_id
 LEFT JOIN t AS tp ON tp.exchange_id = t.exchange_id AND tp.span_id = t.parent_span_id
 LEFT JOIN exchanges e ON e.exchange_id = CASE WHEN t.kind = 'exchange' THEN t.exchange_id END
-LEFT JOIN messages m ON m.message_id = t.message_id
-LEFT JOIN parts pt ON pt.part_id = t.part_id
+LEFT JOIN m ON m.message_id = t.message_id
+LEFT JOIN pt ON pt.part_id = t.part_id
+LEFT JOIN rr ON rr.part_id = t.part_id
+LEFT JOIN cp ON cp.part_id = t.part_id
 LEFT JOIN step_pair sp ON sp.start_id = t.part_id
-LEFT JOIN parts sf ON sf.part_id = CASE WHEN t.kind <> 'llm_call' THEN NULL
+LEFT JOIN sf ON sf.part_id = CASE WHEN t.kind <> 'llm_call' THEN NULL
   WHEN pt.part_type = 'step-finish' THEN pt.part_id ELSE sp.finish_id END
-LEFT JOIN tool_calls tc ON tc.part_id = t.part_id
-LEFT JOIN tool_calls ptc ON ptc.part_id = CASE WHEN t.kind = 'subagent' THEN tp.part_id END
+LEFT JOIN tc ON tc.part_id = t.part_id
+LEFT JOIN tc AS ptc ON ptc.part_id = CASE WHEN t.kind = 'subagent' THEN tp.part_id END
 LEFT JOIN sessions s ON s.session_id = t.session_id
-LEFT JOIN sub_agent sa ON sa.session_id = t.session_id
-ORDER BY q.seq, t.started_at NULLS FIRST`;
+LEFT JOIN sub_agent sa ON sa.session_id = t.session_id`;
 // Join conditions are plain equalities (kind tests inside CASE): a `kind = …` term in an ON clause
 // turns DuckDB's hash join into a blockwise nested loop (measured: 4 s instead of 0.07 s per batch).
 
+/**
+ * Builds `_otel_rows`: the pending spans of batches `fromBatch`…`toBatch` with their attributes
+ * (after `computePending`). A few batches at a time: one pass over the raw tables serves several
+ * requests, and the joins stay within the store's memory limit (all ~100K+ spans at once did not).
+ */
+export async function preparePendingRows(
+  conn: DuckDBConnection,
+  fromBatch: number,
+  toBatch: number,
+): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _otel_rows AS ${PENDING_SPANS_SQL}`, [fromBatch, toBatch]);
+}
+
+const READ_BATCH_SQL = `SELECT ${COLUMNS.map(([k]) => `"${k}"`).join(', ')}
+FROM _otel_rows WHERE _batch_no = $1 ORDER BY _seq, "startUs" NULLS FIRST`;
+
 export async function readBatchRows(conn: DuckDBConnection, batchNo: number): Promise<TraceRow[]> {
-  const reader = await conn.runAndReadAll(BATCH_SPANS_SQL, [batchNo]);
+  const reader = await conn.runAndReadAll(READ_BATCH_SQL, [batchNo]);
   const cols = reader.getColumnsJS();
   const n = reader.currentRowCount;
   const out: TraceRow[] = new Array(n);
