@@ -362,6 +362,17 @@ describe.each(COMPOSE_FILES)('deploy/%s', (file) => {
   });
 });
 
+it('the team Prometheus scrapes every bridge of the team compose file', () => {
+  const compose = readYaml(join(DEPLOY, 'docker-compose.team.yml')) as Compose;
+  const bridges = Object.entries(compose.services)
+    .filter(([, s]) => s.build)
+    .map(([name]) => `${name}:9464`);
+  const targets = (
+    readYaml(join(DEPLOY, 'prometheus', 'team-targets.yml')) as { targets: string[] }[]
+  ).flatMap((t) => t.targets);
+  expect(targets.sort()).toEqual(bridges.sort());
+});
+
 it('no Slack webhook URL is committed anywhere in deploy/ or grafana/', async () => {
   const { stdout } = await exec('git', ['ls-files', 'deploy', 'grafana', 'Dockerfile'], { cwd: REPO });
   for (const f of stdout.trim().split('\n')) {
