@@ -5,6 +5,7 @@
  * Every PromQL expression of every dashboard panel must return data; the bridge going away must reach
  * Slack as a firing OpencodeBridgeDown.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,12 @@ describe('deploy stack end to end', () => {
     expect(r.data?.result.map((s) => s.value[1])).toEqual(['1']);
     const info = await instantQuery(prom.url, 'target_info');
     expect(info.data?.result.length).toBeGreaterThan(0);
+  });
+
+  it('serves an exposition that promtool check metrics accepts', async () => {
+    const text = await (await fetch(`${target.url}/metrics`)).text();
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
   });
 
   it('every PromQL expression of every dashboard panel returns data', async () => {
