@@ -1,0 +1,25 @@
+# opencode-otel-bridge: `ocbridge run` in a container (used by deploy/docker-compose.yml).
+# TypeScript runs through tsx (a runtime dependency), so there is no build stage.
+FROM node:20.19.0-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+COPY bin ./bin
+COPY src ./src
+COPY tsconfig.json ./
+
+# the store lives in a volume; the OpenCode data dir is mounted read-only at /opencode
+RUN mkdir -p /var/lib/ocbridge && chown node:node /var/lib/ocbridge
+USER node
+VOLUME ["/var/lib/ocbridge"]
+EXPOSE 9464
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
+  CMD node -e "fetch('http://127.0.0.1:9464/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+
+ENTRYPOINT ["node", "bin/ocbridge.js"]
+CMD ["run", "--host", "0.0.0.0", "--port", "9464", "--source", "/opencode", "--db", "/var/lib/ocbridge/ocbridge.duckdb"]
