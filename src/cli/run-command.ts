@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, startServer } from '../api/server.ts';
+import { PROTOCOLS } from '../otel/exporter.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { exportConfigured, LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 
 export function registerRunCommand(program: Command): void {
@@ -20,6 +22,15 @@ export function registerRunCommand(program: Command): void {
     .addOption(
       new Option('--api-token <token>', 'bearer token required by the API').env('OCBRIDGE_API_TOKEN'),
     )
+    .option(
+      '--otlp-endpoint <url>',
+      'export every complete exchange as a trace to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_*; off when unset)',
+    )
+    .addOption(
+      new Option('--otlp-protocol <protocol>', 'OTLP protocol (default http/protobuf)').choices(PROTOCOLS),
+    )
+    .option('--capture-content', 'also export prompts, outputs and tool arguments in traces (truncated)')
+    .option('--no-trace-export', 'do not export traces even if OTEL_EXPORTER_OTLP_* is set')
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])
@@ -32,6 +43,10 @@ export function registerRunCommand(program: Command): void {
         host: string;
         port: number;
         apiToken?: string;
+        otlpEndpoint?: string;
+        otlpProtocol?: string;
+        captureContent?: boolean;
+        traceExport: boolean;
         logLevel: string;
       }) => {
         const logger = pino({ level: o.logLevel }, pino.destination(2));
@@ -43,6 +58,16 @@ export function registerRunCommand(program: Command): void {
         logger.info({ url: server.url }, 'listening');
         const bridge = new LiveBridge(store, { source: o.source, logger });
         bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+        const traces =
+          o.traceExport && exportConfigured(o.otlpEndpoint)
+            ? new LiveTraceExport(store, {
+                endpoint: o.otlpEndpoint,
+                protocol: o.otlpProtocol,
+                captureContent: o.captureContent,
+                logger,
+              })
+            : null;
+        bridge.on('derived', () => traces?.trigger());
         let stopping: Promise<void> | null = null;
         const stop = (signal: string) => {
           stopping ??= (async () => {
@@ -51,6 +76,7 @@ export function registerRunCommand(program: Command): void {
             const force = setTimeout(() => process.exit(1), 5000);
             force.unref();
             await bridge.stop();
+            await traces?.stop();
             await server.close();
             store.close();
             logger.info('stopped');
@@ -72,6 +98,7 @@ export function registerRunCommand(program: Command): void {
           },
           'history loaded; watching for changes',
         );
+        traces?.start(); // backfills the history once (the ledger remembers), then follows
         await new Promise<void>(() => {}); // runs until a signal
       },
     );

@@ -151,7 +151,10 @@ const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
  */
 export const PENDING_SPANS_SQL = `
 WITH t AS (
-  SELECT x.* FROM exchange_traces x
+  -- only the tree columns: x.* would carry every span's attributes JSON through each join
+  SELECT x.exchange_id, x.span_id, x.parent_span_id, x.kind, x.name, x.started_at, x.ended_at,
+         x.session_id, x.message_id, x.part_id
+  FROM exchange_traces x
   JOIN _otel_pending q0 ON q0.exchange_id = x.exchange_id AND q0.batch_no BETWEEN $1 AND $2
 ),
 step_parts AS (

@@ -1,0 +1,129 @@
+/**
+ * Trace export while `ocbridge run` follows OpenCode: every complete exchange goes to the OTLP
+ * collector once (the ledger in DuckDB decides what is pending, so a restart resumes; history is
+ * backfilled by the first pass). Runs on its own DuckDB connection, one pass at a time, after each
+ * derivation and on a timer (an exchange also completes by going idle). A collector that is down
+ * only delays: the pass gives up after `maxRetryMs`, the backlog stays in the ledger, the next pass
+ * tries again.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+import { type ExportTracesOptions, type ExportTracesResult, exportTraces } from '../otel/export.ts';
+import type { Store } from '../store/db.ts';
+
+export interface LiveExportOptions
+  extends Pick<
+    ExportTracesOptions,
+    'endpoint' | 'protocol' | 'headers' | 'serviceName' | 'captureContent' | 'idleTimeoutMs' | 'env'
+  > {
+  /** Time between passes when nothing else triggers one (default 10 s). */
+  intervalMs?: number;
+  /** DuckDB memory limit during a pass (default 384MB; the previous limit is restored after). */
+  memoryLimit?: string;
+  /** A pass gives up after the collector has not acknowledged for this long (default 60 s). */
+  maxRetryMs?: number;
+  logger?: Logger;
+  /** Called after each pass (metrics, tests). */
+  onPass?: (r: ExportTracesResult) => void;
+}
+
+/** Whether trace export is configured: a flag or the standard OTLP environment variables. */
+export function exportConfigured(
+  endpoint: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return Boolean(endpoint || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+export class LiveTraceExport {
+  private conn: DuckDBConnection | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: LiveExportOptions = {},
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.trigger(), this.opts.intervalMs ?? 10_000);
+    this.timer.unref();
+    this.trigger();
+  }
+
+  /** Asks for a pass (coalesced: at most one runs, one more follows if asked meanwhile). */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.trigger();
+      }
+    });
+  }
+
+  /** Resolves when no pass is running or queued. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const log = this.opts.logger;
+    try {
+      this.conn ??= await this.store.instance.connect();
+      const conn = this.conn;
+      // reading spans joins a dozen tables: ~250 MB of DuckDB memory for a few thousand spans, more
+      // than the bridge keeps while watching (160 MB); borrow the bulk load's pool for the pass
+      const before = String(
+        (await conn.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
+      );
+      await conn.run(`SET memory_limit = '${this.opts.memoryLimit ?? '384MB'}'`);
+      const r = await exportTraces(conn, {
+        ...this.opts,
+        maxRetryMs: this.opts.maxRetryMs ?? 60_000,
+        // a live pass sends what is pending now in small reads: the bridge's DuckDB memory is shared
+        batchSpans: 4096,
+        prepareSpans: 4096,
+        signal: this.abort.signal,
+        log: (line) => log?.debug({ component: 'trace-export' }, line),
+      }).finally(() => conn.run(`SET memory_limit = '${before}'`));
+      if (r.spans > 0 || !r.ok)
+        log?.[r.ok ? 'info' : 'warn'](
+          {
+            component: 'trace-export',
+            exchanges: r.exchanges,
+            spans: r.spans,
+            backlogExchanges: r.backlogExchanges,
+            url: r.url,
+            ...(r.reason ? { reason: r.reason } : {}),
+          },
+          r.ok
+            ? 'exported traces'
+            : 'trace export incomplete; the backlog stays in the ledger and is retried',
+        );
+      this.opts.onPass?.(r);
+    } catch (e) {
+      log?.warn(
+        { component: 'trace-export', err: (e as Error).message },
+        'trace export failed; retried later',
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.abort.abort();
+    await this.idle();
+    this.conn?.closeSync();
+    this.conn = null;
+  }
+}
