@@ -68,6 +68,11 @@ export class LiveBridge extends EventEmitter<{
     super();
   }
 
+  /** ms since the oldest change seen and not applied yet (0 when nothing waits): the watch lag. */
+  get pendingMs(): number {
+    return this.firstEventAt === null ? 0 : performance.now() - this.firstEventAt;
+  }
+
   /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */
   async start(): Promise<IngestSummary> {
     const sources = discoverSources(this.opts.source);

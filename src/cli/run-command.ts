@@ -4,6 +4,8 @@ import { Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, startServer } from '../api/server.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { requireSources } from './first-run.ts';
+import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { LiveBridge } from './live-job.ts';
 
 export function registerRunCommand(program: Command): void {
@@ -25,6 +27,12 @@ export function registerRunCommand(program: Command): void {
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
+    .option(
+      '--health-interval <seconds>',
+      'run the health checks this often (0: never)',
+      (v) => Number(v),
+      300,
+    )
     .action(
       async (o: {
         source?: string;
@@ -33,8 +41,10 @@ export function registerRunCommand(program: Command): void {
         port: number;
         apiToken?: string;
         logLevel: string;
+        healthInterval: number;
       }) => {
         const logger = pino({ level: o.logLevel }, pino.destination(2));
+        requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
         const store = await openStore(o.db);
         const server = await startServer(createApp({ store, apiToken: o.apiToken }), {
           host: o.host,
@@ -43,6 +53,16 @@ export function registerRunCommand(program: Command): void {
         logger.info({ url: server.url }, 'listening');
         const bridge = new LiveBridge(store, { source: o.source, logger });
         bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+        const health =
+          o.healthInterval > 0
+            ? startHealthSchedule({
+                store,
+                intervalMs: o.healthInterval * 1000,
+                logger,
+                context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              })
+            : null;
+        bridge.once('ready', () => void health?.runNow().catch(() => {}));
         let stopping: Promise<void> | null = null;
         const stop = (signal: string) => {
           stopping ??= (async () => {
@@ -50,6 +70,7 @@ export function registerRunCommand(program: Command): void {
             // a second signal, or 5 s, ends the process whatever is left
             const force = setTimeout(() => process.exit(1), 5000);
             force.unref();
+            await health?.stop();
             await bridge.stop();
             await server.close();
             store.close();
