@@ -60,6 +60,26 @@ async function anomaly(
   };
 }
 
+/** The store's file plus its WAL on disk (an in-memory store: the blocks it uses). */
+async function storeBytes(conn: DuckDBConnection): Promise<number> {
+  const r = await one(
+    conn,
+    `SELECT d.path, (s.used_blocks * s.block_size)::DOUBLE AS bytes
+     FROM duckdb_databases() d JOIN pragma_database_size() s USING (database_name)
+     WHERE d.database_name = current_database()`,
+  );
+  const path = typeof r.path === 'string' ? r.path : null;
+  if (!path) return num(r.bytes) ?? 0;
+  const size = (p: string) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size(path) + size(`${path}.wal`);
+}
+
 export const CHECKS: readonly CheckDef[] = [
   {
     id: 'source_readable',
@@ -428,11 +448,7 @@ export const CHECKS: readonly CheckDef[] = [
     threshold: { warn: 20e9, fail: 100e9 },
     description: 'size of the DuckDB store',
     async measure(conn) {
-      const r = await one(
-        conn,
-        'SELECT (used_blocks * block_size)::DOUBLE AS bytes FROM pragma_database_size() WHERE database_name = current_database()',
-      );
-      const b = num(r.bytes) ?? 0;
+      const b = await storeBytes(conn);
       return { value: b, explanation: `the store uses ${(b / 1e6).toFixed(1)} MB` };
     },
   },
@@ -444,10 +460,6 @@ export const CHECKS: readonly CheckDef[] = [
     description:
       'store growth per day, against the oldest size recorded in the last 7 days (at least 1 h ago)',
     async measure(conn, ctx) {
-      const now = await one(
-        conn,
-        'SELECT (used_blocks * block_size)::DOUBLE AS bytes FROM pragma_database_size() WHERE database_name = current_database()',
-      );
       const then = await one(
         conn,
         `SELECT value, epoch(CAST($1 AS TIMESTAMP) - checked_at) AS secs FROM health_check_history
@@ -456,7 +468,7 @@ export const CHECKS: readonly CheckDef[] = [
          ORDER BY checked_at LIMIT 1`,
         [ts(ctx.now)],
       );
-      const b = num(now.bytes) ?? 0;
+      const b = await storeBytes(conn);
       const v0 = num(then.value);
       const secs = num(then.secs);
       if (v0 === null || !secs) return { value: null, explanation: 'no earlier size recorded (≥ 1 h ago)' };
