@@ -19,7 +19,12 @@ afterEach(async () => {
 });
 
 function base(dir: string) {
-  writeStorage(dir, 'project/p.json', { id: 'p', worktree: '/w', vcs: 'git', time: { created: T0, updated: T0 } });
+  writeStorage(dir, 'project/p.json', {
+    id: 'p',
+    worktree: '/w',
+    vcs: 'git',
+    time: { created: T0, updated: T0 },
+  });
   writeStorage(dir, 'session/p/ses_a.json', {
     id: 'ses_a',
     projectID: 'p',
@@ -35,8 +40,19 @@ function exchange(dir: string, i: number) {
   const u = `msg_u${String(i).padStart(4, '0')}`;
   const a = `msg_a${String(i).padStart(4, '0')}`;
   const t = T0 + i * 10_000;
-  writeStorage(dir, `message/ses_a/${u}.json`, { id: u, sessionID: 'ses_a', role: 'user', time: { created: t } });
-  writeStorage(dir, `part/${u}/prt_u${i}.json`, { id: `prt_u${i}`, sessionID: 'ses_a', messageID: u, type: 'text', text: 'do it' });
+  writeStorage(dir, `message/ses_a/${u}.json`, {
+    id: u,
+    sessionID: 'ses_a',
+    role: 'user',
+    time: { created: t },
+  });
+  writeStorage(dir, `part/${u}/prt_u${i}.json`, {
+    id: `prt_u${i}`,
+    sessionID: 'ses_a',
+    messageID: u,
+    type: 'text',
+    text: 'do it',
+  });
   writeStorage(dir, `message/ses_a/${a}.json`, {
     id: a,
     sessionID: 'ses_a',
@@ -73,7 +89,9 @@ async function checkpointMismatch(s: Store): Promise<number> {
 }
 
 describe('backup and restore', () => {
-  it('a backup taken during live ingest is one consistent commit, and restoring it then catching up equals a clean ingest', { timeout: 180_000 }, async () => {
+  it('a backup taken during live ingest is one consistent commit, and restoring it then catching up equals a clean ingest', {
+    timeout: 180_000,
+  }, async () => {
     const dir = tempDir('ocb-bk-');
     base(dir);
     const store = await openStore(join(dir, 'store.duckdb'));
@@ -125,7 +143,9 @@ describe('backup and restore', () => {
       expect(await checkpointMismatch(s)).toBe(0);
       const n = Number((await rows(s, 'SELECT count(*) AS n FROM parts'))[0]?.n);
       if (n < 2 * N) partial++;
-      const health = await runHealthChecks(s.conn, { only: ['duplicate_ids', 'orphan_parts', 'orphan_messages'] });
+      const health = await runHealthChecks(s.conn, {
+        only: ['duplicate_ids', 'orphan_parts', 'orphan_messages'],
+      });
       expect(health.map((h) => h.status)).toEqual(['pass', 'pass', 'pass']);
       // the restored store resumes: an ingest reads only what the backup had not seen
       await runIngest(s, { source: dir, workers: 0 });

@@ -28,7 +28,13 @@ const failing: HealthResult = {
   explanation: '3 user messages have no exchange',
   ms: 1,
 };
-const passing: HealthResult = { ...failing, id: 'token_coverage', status: 'pass', value: 1, explanation: 'ok' };
+const passing: HealthResult = {
+  ...failing,
+  id: 'token_coverage',
+  status: 'pass',
+  value: 1,
+  explanation: 'ok',
+};
 
 let slack: FakeSlack | undefined;
 afterEach(async () => {
@@ -73,11 +79,21 @@ describe('Slack notification', () => {
 
   it('ocbridge health --notify slack posts the failing checks end to end (loopback)', async () => {
     const { store, dir } = await healthyStore();
-    await store.conn.run("UPDATE tool_calls SET execution_time_ms = NULL");
+    await store.conn.run('UPDATE tool_calls SET execution_time_ms = NULL');
     const db = store.path;
     store.close();
     slack = await startFakeSlack([502]); // first answer fails: the CLI retries
-    const r = await ocbridge(['health', '--db', db, '--source', dir, '--notify', 'slack', '--slack-webhook', slack.url]);
+    const r = await ocbridge([
+      'health',
+      '--db',
+      db,
+      '--source',
+      dir,
+      '--notify',
+      'slack',
+      '--slack-webhook',
+      slack.url,
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain('failing checks posted to Slack');
     expect(slack.requests).toHaveLength(2);
@@ -91,7 +107,17 @@ describe('Slack notification', () => {
     const w = await openStore(db);
     await w.conn.run("UPDATE tool_calls SET execution_time_ms = 90 WHERE status IN ('completed', 'error')");
     w.close();
-    const ok = await ocbridge(['health', '--db', db, '--source', dir, '--notify', 'slack', '--slack-webhook', slack.url]);
+    const ok = await ocbridge([
+      'health',
+      '--db',
+      db,
+      '--source',
+      dir,
+      '--notify',
+      'slack',
+      '--slack-webhook',
+      slack.url,
+    ]);
     expect(ok.code, ok.stdout).toBe(0);
     expect(slack.requests).toHaveLength(2);
   });

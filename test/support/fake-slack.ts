@@ -31,7 +31,8 @@ export async function startFakeSlack(
       }
       requests.push({ path: req.url ?? '', contentType: req.headers['content-type'], body });
       const next = script.shift() ?? 200;
-      const { status, retryAfter } = typeof next === 'number' ? { status: next, retryAfter: undefined } : next;
+      const { status, retryAfter } =
+        typeof next === 'number' ? { status: next, retryAfter: undefined } : next;
       const headers: Record<string, string> = { 'content-type': 'text/plain' };
       if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
       res.writeHead(status, headers);
