@@ -17,7 +17,7 @@ const USAGE = 'usage: npm run demo -- [--sessions N] [--dir DIR] [--port P] [--h
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      sessions: { type: 'string', default: '24' },
+      sessions: { type: 'string', default: process.env.OCBRIDGE_DEMO_SESSIONS || '24' },
       dir: { type: 'string', default: join('.tmp', 'demo') },
       port: { type: 'string', default: process.env.OCBRIDGE_PORT || '9464' },
       host: { type: 'string', default: process.env.OCBRIDGE_HOST || '127.0.0.1' },
