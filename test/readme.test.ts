@@ -34,7 +34,13 @@ describe('README on a clean clone', () => {
     expect(block(readme, '## Quick start')).toEqual(['npm ci', 'npm run demo']);
     // `npm ci`: the installed tree, shared (tests never install)
     symlinkSync(realpathSync(join(REPO, 'node_modules')), join(clone, 'node_modules'));
-    const env = { ...process.env, NO_COLOR: '1', OCBRIDGE_PORT: '0', XDG_DATA_HOME: tempDir('ocb-xdg-') };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      OCBRIDGE_PORT: '0',
+      XDG_DATA_HOME: tempDir('ocb-xdg-'),
+      XDG_CONFIG_HOME: tempDir('ocb-xdg-config-'),
+    };
     delete env.OCBRIDGE_CONFIG;
 
     // first run with no OpenCode data: says so, offers the demo, exits
