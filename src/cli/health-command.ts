@@ -10,7 +10,7 @@ import { Option } from 'commander';
 import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { computePending } from '../otel/ledger.ts';
-import { defaultDbPath, openStore, type Store } from '../store/db.ts';
+import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import {
   type HealthContext,
   type HealthResult,
@@ -106,7 +106,17 @@ export function registerHealthCommand(program: Command): void {
         const { config } = loadConfig();
         // A running bridge holds the store: openStore throws StoreLockedError. Here the running-bridge
         // client (GET the bridge's health endpoint over loopback) plugs in; healthRun is what it runs.
-        const store: Store = await openStore(o.db);
+        let store: Store;
+        try {
+          store = await openStore(o.db);
+        } catch (e) {
+          if (e instanceof StoreLockedError)
+            throw new StoreLockedError(
+              o.db,
+              'a running ocbridge holds it and runs these checks itself every --health-interval seconds (its log, /metrics); stop it to run them here',
+            );
+          throw e;
+        }
         let run: HealthRun;
         try {
           run = await healthRun(

@@ -6,7 +6,7 @@
  * `restoreStore` puts a backup in place of a store that no process holds.
  */
 import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { type DuckDBInstance, DuckDBInstance as Instance } from '@duckdb/node-api';
 import { openStore } from './db.ts';
 import { appliedVersions } from './migrate.ts';
@@ -37,7 +37,13 @@ export async function backupStore(
   const conn = await store.instance.connect();
   const alias = 'ocbridge_backup';
   try {
-    const src = String((await conn.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]);
+    const [src, srcPath] = (
+      await conn.runAndReadAll(
+        'SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()',
+      )
+    ).getRowsJS()[0] as [string, string | null];
+    if (srcPath && resolve(srcPath) === resolve(outPath))
+      throw new Error(`the backup would replace the store itself: ${outPath}`);
     await conn.run(`ATTACH ${quoteStr(tmp)} AS ${alias} (READ_WRITE)`);
     try {
       await conn.run('BEGIN TRANSACTION');
