@@ -125,6 +125,7 @@ describe('backup and restore', () => {
     }
     await writing;
     await bridge.idle();
+    expect(bridge.pendingMs).toBe(0); // the watch lag health check reads this
     expect(applied).toBeGreaterThan(1);
 
     const truth = (await ingestInto(dir)).store;

@@ -38,6 +38,12 @@ describe('config file and environment', () => {
       program.commands.find((c) => c.name() === cmd)?.options.find((o) => o.attributeName() === name)
         ?.defaultValue;
     expect(opt('run', 'port')).toBe(7000);
+    const value = (cmd: string, name: string) =>
+      program.commands.find((c) => c.name() === cmd)?.getOptionValue(name);
+    expect(value('run', 'port')).toBe(7000);
+    expect(value('demo', 'port')).toBe(7000);
+    expect(value('health', 'slackWebhook')).toBe('http://127.0.0.1:1/hook');
+    expect(value('ingest', 'db')).toBe('/from/file.duckdb');
     expect(opt('run', 'db')).toBe('/from/file.duckdb');
     expect(opt('run', 'healthInterval')).toBe(60);
     expect(opt('health', 'db')).toBe('/from/file.duckdb');

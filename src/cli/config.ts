@@ -130,7 +130,11 @@ export function applyConfigDefaults(program: Command, config: Config): void {
   const visit = (cmd: Command) => {
     for (const opt of cmd.options) {
       const v = defaults[opt.attributeName()];
-      if (v !== undefined) opt.default(v);
+      if (v === undefined) continue;
+      opt.default(v); // what --help shows
+      // commander copies defaults into the values when an option is added: set the value too
+      // (source 'config': an option's own .env() variable and the flag still win)
+      cmd.setOptionValueWithSource(opt.attributeName(), v, 'config');
     }
     for (const sub of cmd.commands) visit(sub);
   };

@@ -1,5 +1,5 @@
 /**
- * npm run demo [-- --sessions N --dir DIR --port P --host H]
+ * `ocbridge demo` (= npm run demo) [--sessions N --dir DIR --port P --host H --fresh]
  * Generates a realistic OpenCode data dir (src/gen; kept and reused in DIR, default .tmp/demo) and runs
  * `ocbridge run` against it, printing where the API and /metrics are. Ctrl-C stops both.
  */
@@ -8,33 +8,41 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type Command, Option } from 'commander';
 import { generateCorpus, MANIFEST_FILE } from '../gen/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/ocbridge.js', import.meta.url));
-const USAGE = 'usage: npm run demo -- [--sessions N] [--dir DIR] [--port P] [--host H] [--fresh]';
+export interface DemoOptions {
+  sessions: number;
+  dir: string;
+  host: string;
+  port: number;
+  fresh: boolean;
+}
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      sessions: { type: 'string', default: process.env.OCBRIDGE_DEMO_SESSIONS || '24' },
-      dir: { type: 'string', default: join('.tmp', 'demo') },
-      port: { type: 'string', default: process.env.OCBRIDGE_PORT || '9464' },
-      host: { type: 'string', default: process.env.OCBRIDGE_HOST || '127.0.0.1' },
-      fresh: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const sessions = Number(values.sessions);
-  if (!Number.isInteger(sessions) || sessions < 1) {
-    console.error(USAGE);
-    return 2;
-  }
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('generate a realistic OpenCode history and run the bridge on it (npm run demo)')
+    .addOption(
+      new Option('--sessions <n>', 'sessions to generate')
+        .argParser((v) => Number(v))
+        .default(24)
+        .env('OCBRIDGE_DEMO_SESSIONS'),
+    )
+    .option('--dir <dir>', 'where the corpus and the store go', join('.tmp', 'demo'))
+    .option('--host <host>', 'HTTP server address', '127.0.0.1')
+    .option('--port <port>', 'HTTP server port (0: any free port)', (v) => Number(v), 9464)
+    .option('--fresh', 'generate the corpus again', false)
+    .action(async (o: DemoOptions) => {
+      if (!Number.isInteger(o.sessions) || o.sessions < 1)
+        throw new Error('--sessions: expected a positive integer');
+      process.exitCode = await runDemo(o);
+    });
+}
+
+export async function runDemo(values: DemoOptions): Promise<number> {
+  const sessions = values.sessions;
   const dir = resolve(values.dir);
   const data = join(dir, 'opencode');
   const db = join(dir, 'ocbridge.duckdb');
@@ -56,7 +64,7 @@ async function main(): Promise<number> {
     );
   } else console.log(`demo: reusing the corpus in ${data} (--fresh to regenerate)`);
 
-  const args = ['run', '--source', data, '--db', db, '--host', values.host, '--port', values.port];
+  const args = ['run', '--source', data, '--db', db, '--host', values.host, '--port', String(values.port)];
   console.log(`demo: ocbridge ${args.join(' ')}`);
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
   let url = '';
@@ -93,13 +101,3 @@ async function main(): Promise<number> {
   process.on('SIGTERM', forward);
   return new Promise((done) => child.on('exit', (code) => done(code ?? 1)));
 }
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);

@@ -7,6 +7,7 @@ import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
+import { registerDemoCommand } from './demo.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type Format, formatRows } from './format.ts';
 import { registerHealthCommand } from './health-command.ts';
@@ -199,6 +200,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerHealthCommand(program);
   registerOpsCommands(program);
+  registerDemoCommand(program);
   // ocbridge.config.json and OCBRIDGE_* variables supply the option defaults (docs/configuration.md)
   applyConfigDefaults(program, loadConfig().config);
   return program;
