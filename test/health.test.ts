@@ -175,6 +175,14 @@ describe('health checks', () => {
     });
   }
 
+  it('ingest_errors looks back health.ingestErrorHours', async () => {
+    const old = CASES.ingest_errors?.pass as Case;
+    expect((await check('ingest_errors', old)).value).toBe(0);
+    const month = await check('ingest_errors', { ...old, ctx: { ingestErrorHours: 24 * 30 } });
+    expect(month.value).toBe(1);
+    expect(month.explanation).toMatch(/in 720 h/);
+  });
+
   it('thresholds: direction, warn band, null values pass', () => {
     expect(statusOf(5, 'max', { warn: 1, fail: 10 })).toBe('warn');
     expect(statusOf(11, 'max', { warn: 1, fail: 10 })).toBe('fail');

@@ -29,6 +29,8 @@ export const configSchema = z.strictObject({
       intervalSeconds: z.number().int().min(0).optional(),
       /** Slack incoming webhook for failing checks */
       slackWebhook: z.url().optional(),
+      /** the window of the ingest_errors check (default 24) */
+      ingestErrorHours: z.number().positive().optional(),
       /** models deliberately without a price: `provider/model` or `model` */
       unpricedModels: z.array(z.string()).optional(),
       thresholds: z.record(z.string(), thresholdSchema).optional(),

@@ -51,10 +51,16 @@ export async function exportBacklog(conn: DuckDBConnection): Promise<number | nu
   return (await computePending(conn, { idleTimeoutMs: 30 * 60_000, batchSpans: 8192 })).exchanges;
 }
 
-export function healthSettings(config: Config): Pick<HealthContext, 'thresholds' | 'unpricedModels'> {
+export function healthSettings(
+  config: Config,
+): Pick<HealthContext, 'thresholds' | 'unpricedModels' | 'ingestErrorHours'> {
   const thresholds: HealthContext['thresholds'] = {};
   for (const [id, t] of Object.entries(config.health?.thresholds ?? {})) thresholds[id] = t;
-  return { thresholds, unpricedModels: config.health?.unpricedModels ?? [] };
+  return {
+    thresholds,
+    unpricedModels: config.health?.unpricedModels ?? [],
+    ingestErrorHours: config.health?.ingestErrorHours,
+  };
 }
 
 export interface HealthRun {

@@ -111,20 +111,22 @@ export const CHECKS: readonly CheckDef[] = [
     unit: 'inputs',
     direction: 'max',
     threshold: { warn: 0, fail: 10 },
-    description: 'inputs that could not be read in the last 24 hours (ingest_errors, severity error)',
+    description:
+      'inputs that could not be read in the last N hours (ingest_errors, severity error; N = health.ingestErrorHours, 24)',
     async measure(conn, ctx) {
+      const hours = Math.round(ctx.ingestErrorHours ?? 24);
       const rows = await all(
         conn,
         `SELECT source_path, reason FROM ingest_errors
-         WHERE severity = 'error' AND last_seen_at >= CAST($1 AS TIMESTAMP) - INTERVAL 24 HOUR
+         WHERE severity = 'error' AND last_seen_at >= CAST($1 AS TIMESTAMP) - to_hours(CAST($2 AS BIGINT))
          ORDER BY last_seen_at DESC`,
-        [ts(ctx.now)],
+        [ts(ctx.now), hours],
       );
       return {
         value: rows.length,
         explanation: rows.length
-          ? `${rows.length} unreadable inputs in 24 h${list(rows.map((r) => r.source_path))}; see ingest_errors`
-          : 'no unreadable inputs in 24 h',
+          ? `${rows.length} unreadable inputs in ${hours} h${list(rows.map((r) => r.source_path))}; see ingest_errors`
+          : `no unreadable inputs in ${hours} h`,
       };
     },
   },

@@ -43,6 +43,8 @@ export interface HealthContext {
   watchLagMs?: number | null;
   /** finished exchanges not yet exported (traces); null/undefined when export is not in use */
   exportBacklog?: number | null;
+  /** the window of the ingest_errors check, in hours (default 24) */
+  ingestErrorHours?: number;
   /** models deliberately without a price (`provider/model` or `model`) */
   unpricedModels?: string[];
   /** threshold overrides by check id */
