@@ -68,6 +68,14 @@ export class LiveBridge extends EventEmitter<{
     super();
   }
 
+  /** ms since the oldest change seen and not applied yet (0 when nothing waits): the watch lag. */
+  get pendingMs(): number {
+    const oldest = Math.min(this.firstEventAt ?? Infinity, this.applyingSince ?? Infinity);
+    return oldest === Infinity ? 0 : performance.now() - oldest;
+  }
+  /** when the changes being applied now were first seen (null when not applying) */
+  private applyingSince: number | null = null;
+
   /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */
   async start(): Promise<IngestSummary> {
     const sources = discoverSources(this.opts.source);
@@ -149,6 +157,7 @@ export class LiveBridge extends EventEmitter<{
     if (!ingestor) return;
     const started = this.firstEventAt ?? performance.now();
     this.firstEventAt = null;
+    this.applyingSince = started;
     const dbs = [...this.dirtyDb];
     this.dirtyDb.clear();
     const paths = [...this.dirtyJson];
@@ -188,6 +197,7 @@ export class LiveBridge extends EventEmitter<{
         for (const p of paths) this.dirtyJson.add(p);
       }
     }
+    this.applyingSince = null;
     this.scheduleDerive();
     if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
     this.emit('flushed');

@@ -6,10 +6,14 @@ import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
+import { registerDemoCommand } from './demo.ts';
 import { registerExportCommand } from './export-command.ts';
 import { type Format, formatRows } from './format.ts';
+import { registerHealthCommand } from './health-command.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
+import { registerOpsCommands } from './ops-commands.ts';
 import { registerRunCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
 
@@ -194,6 +198,11 @@ export function buildProgram(): Command {
       }
     });
   registerExportCommand(program);
+  registerHealthCommand(program);
+  registerOpsCommands(program);
+  registerDemoCommand(program);
+  // ocbridge.config.json and OCBRIDGE_* variables supply the option defaults (docs/configuration.md)
+  applyConfigDefaults(program, loadConfig().config);
   return program;
 }
 
@@ -201,7 +210,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof SourceNotFoundError || e instanceof StoreLockedError) {
+    if (e instanceof SourceNotFoundError || e instanceof StoreLockedError || e instanceof ConfigError) {
       console.error(`ocbridge: ${e.message}`);
       process.exitCode = 2;
       return;

@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { createApp, startServer } from '../api/server.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { requireSources } from './first-run.ts';
+import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { exportConfigured, LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 
@@ -36,6 +38,12 @@ export function registerRunCommand(program: Command): void {
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
+    .option(
+      '--health-interval <seconds>',
+      'run the health checks this often (0: never)',
+      (v) => Number(v),
+      300,
+    )
     .action(
       async (o: {
         source?: string;
@@ -48,8 +56,10 @@ export function registerRunCommand(program: Command): void {
         captureContent?: boolean;
         traceExport: boolean;
         logLevel: string;
+        healthInterval: number;
       }) => {
         const logger = pino({ level: o.logLevel }, pino.destination(2));
+        requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
         const store = await openStore(o.db);
         const server = await startServer(createApp({ store, apiToken: o.apiToken }), {
           host: o.host,
@@ -68,6 +78,16 @@ export function registerRunCommand(program: Command): void {
               })
             : null;
         bridge.on('derived', () => traces?.trigger());
+        const health =
+          o.healthInterval > 0
+            ? startHealthSchedule({
+                store,
+                intervalMs: o.healthInterval * 1000,
+                logger,
+                context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              })
+            : null;
+        bridge.once('ready', () => void health?.runNow().catch(() => {}));
         let stopping: Promise<void> | null = null;
         const stop = (signal: string) => {
           stopping ??= (async () => {
@@ -75,6 +95,7 @@ export function registerRunCommand(program: Command): void {
             // a second signal, or 5 s, ends the process whatever is left
             const force = setTimeout(() => process.exit(1), 5000);
             force.unref();
+            await health?.stop();
             await bridge.stop();
             await traces?.stop();
             await server.close();

@@ -48,15 +48,18 @@ export function parseResourceAttributesEnv(raw: string | undefined): Record<stri
 export function resourceAttributes(opts: ResourceOptions = {}): Record<string, string> {
   const env = opts.env ?? process.env;
   const attrs: Record<string, string> = {
-    ...parseResourceAttributesEnv(env.OTEL_RESOURCE_ATTRIBUTES),
     [ATTR_HOST_NAME]: hostname(),
     [ATTR_HOST_ARCH]: arch() === 'x64' ? 'amd64' : arch(),
     [ATTR_OS_TYPE]: platform(),
-    [ATTR_TELEMETRY_DISTRO_NAME]: 'opencode-otel-bridge',
-    [ATTR_TELEMETRY_DISTRO_VERSION]: VERSION,
   };
   const user = safeUser();
   if (user) attrs[ATTR_USER_NAME] = user;
+  // what the user sets wins over what is detected (a container's host name is its ID: a team sets
+  // host.name, user.name and service.instance.id per bridge, docs/team.md)
+  Object.assign(attrs, parseResourceAttributesEnv(env.OTEL_RESOURCE_ATTRIBUTES), {
+    [ATTR_TELEMETRY_DISTRO_NAME]: 'opencode-otel-bridge',
+    [ATTR_TELEMETRY_DISTRO_VERSION]: VERSION,
+  });
   attrs[ATTR_SERVICE_NAME] =
     opts.serviceName ??
     (env.OTEL_SERVICE_NAME || undefined) ??

@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { m001 } from './migrations/001_core.ts';
 import { m002 } from './migrations/002_analytics.ts';
 import { m010 } from './migrations/010_export_ledger.ts';
+import { m012 } from './migrations/012_health_history.ts';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
   down: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m010];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m010, m012];
 
 export interface MigrationStatus {
   version: number;
