@@ -86,7 +86,8 @@ export function sessionsQuery(f: SessionFilter): { sql: string; params: unknown[
         WHERE ($1::VARCHAR IS NULL OR s.session_id = $1)
           AND ($2::VARCHAR IS NULL OR s.parent_session_id = $2)
           AND ($3::VARCHAR IS NULL OR s.project_id = $3 OR s.worktree = $3 OR p.worktree = $3 OR p.name = $3)
-          AND ($4::VARCHAR IS NULL OR s.agent = $4)
+          AND ($4::VARCHAR IS NULL OR s.agent = $4 OR (s.agent IS NULL AND s.session_id IN (
+                SELECT session_id FROM exchanges WHERE agent = $4)))
           AND ($5::VARCHAR IS NULL OR s.session_id IN (
                 SELECT session_id FROM exchanges WHERE model_id = $5 OR provider_id || '/' || model_id = $5))
           AND ($6::TIMESTAMP IS NULL OR coalesce(s.ended_at, s.started_at) >= $6::TIMESTAMP)

@@ -249,13 +249,10 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     return lockedDown;
   };
   const sqlTimeout = deps.sqlTimeoutMs ?? 5000;
-  const run = async (sql: string, limit: number | undefined) => {
+  const rowLimit = deps.sqlRowLimit ?? 10_000;
+  const run = async (sql: string, limit: number, timeoutMs: number) => {
     const db = await prepare();
-    const r = await pool.with(
-      (c) =>
-        runReadOnlySql(c, sql, Math.min(limit ?? deps.sqlRowLimit ?? 10_000, deps.sqlRowLimit ?? 10_000), db),
-      sqlTimeout,
-    );
+    const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
     return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
   };
 
@@ -280,18 +277,20 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     if (!deps.enableSql)
       return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
     const { sql, limit } = c.req.valid('json');
-    return c.json((await run(sql, limit)) as never, 200);
+    return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
   });
 
   if (deps.localCredential === undefined) return;
+  // `ocbridge query`/`report` while this process holds the store: same guard, CLI-sized limits.
   const Internal = z.object({
     sql: z.string().min(1).max(100_000),
-    limit: z.number().int().min(1).optional(),
+    limit: z.number().int().min(1).max(5_000_000).optional(),
+    timeout_ms: z.number().int().min(1).max(3_600_000).optional(),
   });
   app.post('/internal/query', async (c) => {
     const body = Internal.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
-    return c.json(await run(body.data.sql, body.data.limit ?? deps.sqlRowLimit ?? 1_000_000));
+    return c.json(await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000));
   });
   const Report = z.object({
     report: z.enum(REPORTS),
@@ -303,7 +302,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     const body = Report.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
     const { report, ...o } = body.data;
-    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), sqlTimeout * 6);
+    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
     return c.json({ data: rows, next_cursor: null });
   });
 }

@@ -126,6 +126,12 @@ export async function runReadOnlySql(
  * own files and temp spill are unaffected). Called by the API before the first user SQL runs.
  */
 export async function lockDownInstance(conn: DuckDBConnection, lockConfiguration = false): Promise<void> {
-  await conn.run('SET enable_external_access = false');
+  const [external, locked] = (
+    await conn.runAndReadAll(
+      "SELECT current_setting('enable_external_access')::BOOLEAN, current_setting('lock_configuration')::BOOLEAN",
+    )
+  ).getRows()[0] as [boolean, boolean];
+  if (locked) return; // whoever locked it decided (ocbridge serve locks after switching access off)
+  if (external) await conn.run('SET enable_external_access = false');
   if (lockConfiguration) await conn.run('SET lock_configuration = true');
 }
