@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: response bodies are untyped JSON in these assertions
 /**
  * The HTTP API (issue 7) through `app.request()` on a store built from fixtures: row shapes,
  * filters, pagination, 404s, a 400 naming the parameter on every route, SQL injection payloads on
@@ -296,7 +297,10 @@ describe('detail routes', () => {
     expect(spans.map((s: any) => s.kind)).toEqual(
       expect.arrayContaining(['exchange', 'llm_call', 'tool', 'subagent']),
     );
-    expect(typeof spans[1].attributes).toBe('object');
+    expect(spans.every((s: any) => s.attributes === null)).toBe(true);
+    const full = (await get('/api/sessions/ses_p/trace?attributes=true')).body.data;
+    expect(full.find((s: any) => s.kind === 'llm_call').attributes).toEqual(expect.any(Object));
+    expect((await get('/api/sessions/ses_p/trace?attributes=yes')).status).toBe(400);
   });
 
   it('GET /api/exchanges/:id with spans', async () => {

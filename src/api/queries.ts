@@ -45,6 +45,8 @@ export interface SessionFilter {
   to?: string | null;
   minCost?: number;
   rootOnly?: boolean;
+  /** with `id`: the session and its direct sub-agent sessions */
+  withChildren?: boolean;
   sort: SessionSort;
   order: 'asc' | 'desc';
   cursor?: { k: number; id: string };
@@ -69,6 +71,7 @@ export function sessionsQuery(f: SessionFilter): { sql: string; params: unknown[
     f.cursor?.id ?? null, // $10
     f.limit, // $11
     f.rootOnly === true, // $12
+    f.withChildren === true, // $13
   ];
   const sql = `
     WITH RECURSIVE page AS (
@@ -83,7 +86,7 @@ export function sessionsQuery(f: SessionFilter): { sql: string; params: unknown[
           ${key} AS sort_key
         FROM session_resource_metrics s
         LEFT JOIN projects p ON p.project_id = s.project_id
-        WHERE ($1::VARCHAR IS NULL OR s.session_id = $1)
+        WHERE ($1::VARCHAR IS NULL OR s.session_id = $1 OR ($13::BOOLEAN AND s.parent_session_id = $1))
           AND ($2::VARCHAR IS NULL OR s.parent_session_id = $2)
           AND ($3::VARCHAR IS NULL OR s.project_id = $3 OR s.worktree = $3 OR p.worktree = $3 OR p.name = $3)
           AND ($4::VARCHAR IS NULL OR s.agent = $4 OR (s.agent IS NULL AND s.session_id IN (
@@ -125,23 +128,27 @@ const EXCHANGE_COLUMNS = `e.exchange_id, e.session_id, e.project_id, e.exchange_
   e.parent_exchange_id, e.parent_part_id, e.nesting_depth, e.subagent_session_count, e.subagent_exchange_count,
   e.subagent_cost_usd::DOUBLE AS subagent_cost_usd, e.subagent_computed_cost_usd::DOUBLE AS subagent_computed_cost_usd`;
 
-/** Exchanges by session ($1) or by ID ($2), with the trace ID their spans are exported under. */
-export const EXCHANGES_SQL = `
-  WITH RECURSIVE sel AS (
-    SELECT * FROM exchanges WHERE ($1::VARCHAR IS NOT NULL AND session_id = $1) OR ($2::VARCHAR IS NOT NULL AND exchange_id = $2)
-  ),
+function exchangesSql(where: string): string {
+  return `
+  WITH RECURSIVE sel AS (SELECT * FROM exchanges WHERE ${where}),
   ${rootSeedCtes('sel')}
   SELECT ${EXCHANGE_COLUMNS}, ${traceIdSql('roots.seed')} AS trace_id
   FROM sel e LEFT JOIN roots USING (exchange_id)
   ORDER BY e.started_at NULLS FIRST, e.exchange_index, e.exchange_id`;
+}
+
+/** The exchanges of session $1, with the trace ID their spans are exported under. */
+export const SESSION_EXCHANGES_SQL = exchangesSql('session_id = $1');
+/** Exchange $1. */
+export const EXCHANGE_SQL = exchangesSql('exchange_id = $1');
 
 const SPAN_COLUMNS = `span_id, parent_span_id, kind, name, started_at, ended_at,
   (epoch_ms(ended_at) - epoch_ms(started_at))::BIGINT AS duration_ms, depth, exchange_id, session_id,
-  message_id, part_id, clamped, attributes`;
+  message_id, part_id, clamped`;
 
 /** The span tree of a session (session_traces: a `session:<id>` root, its exchanges beneath). */
 export const SESSION_TRACE_SQL = `
-  SELECT ${SPAN_COLUMNS} FROM (
+  SELECT ${SPAN_COLUMNS}, CASE WHEN $2 THEN attributes END AS attributes FROM (
     SELECT x.session_id AS owner, 'session:' || x.session_id AS span_id, NULL::VARCHAR AS parent_span_id,
            'session' AS kind, coalesce(any_value(s.title), x.session_id) AS name, min(x.started_at) AS started_at,
            max(x.ended_at) AS ended_at, 0 AS depth, NULL::VARCHAR AS exchange_id, x.session_id AS session_id,
@@ -151,7 +158,8 @@ export const SESSION_TRACE_SQL = `
     FROM exchanges x LEFT JOIN sessions s USING (session_id) WHERE x.session_id = $1 GROUP BY x.session_id
     UNION ALL
     SELECT $1, t.span_id, coalesce(t.parent_span_id, 'session:' || $1), t.kind, t.name, t.started_at, t.ended_at,
-           t.depth + 1, t.exchange_id, t.session_id, t.message_id, t.part_id, t.clamped, t.attributes, t.span_index
+           t.depth + 1, t.exchange_id, t.session_id, t.message_id, t.part_id, t.clamped,
+           CASE WHEN $2 THEN t.attributes END, t.span_index
     FROM exchange_traces t
     WHERE t.exchange_id IN (SELECT exchange_id FROM exchanges WHERE session_id = $1)
   )
@@ -159,7 +167,7 @@ export const SESSION_TRACE_SQL = `
 
 /** The span tree of one exchange. */
 export const EXCHANGE_SPANS_SQL = `
-  SELECT ${SPAN_COLUMNS} FROM exchange_traces WHERE exchange_id = $1
+  SELECT ${SPAN_COLUMNS}, attributes FROM exchange_traces WHERE exchange_id = $1
   ORDER BY started_at NULLS FIRST, depth, span_index, span_id`;
 
 export const USAGE_GROUPS = {

@@ -8,9 +8,10 @@ import type { ConnectionPool } from './pool.ts';
 import {
   ERRORS_SQL,
   EXCHANGE_SPANS_SQL,
-  EXCHANGES_SQL,
+  EXCHANGE_SQL,
   MODELS_SQL,
   PROJECTS_SQL,
+  SESSION_EXCHANGES_SQL,
   SESSION_SORTS,
   SESSION_TRACE_SQL,
   type SessionFilter,
@@ -104,7 +105,19 @@ const traceRoute = createRoute({
   summary: 'The span tree of a session (flat rows linked by parent_span_id)',
   description:
     'A `session:<id>` root span, each exchange beneath it, and their LLM call, tool, retry, compaction and sub-agent spans.',
-  request: { params: z.object({ id: idParam }) },
+  request: {
+    params: z.object({ id: idParam }),
+    query: z.object({
+      attributes: z
+        .enum(['true', 'false'])
+        .default('false')
+        .openapi({
+          param: { name: 'attributes', in: 'query' },
+          description:
+            "true: include each span's `attributes` object (tokens, costs, model, …); larger and slower",
+        }),
+    }),
+  },
   responses: { 200: json(list(SpanRow, 'SpanList'), 'spans'), ...errors, ...notFound },
 });
 
@@ -226,7 +239,6 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
     const q = sessionsQuery(f);
     return pool.rows(q.sql, q.params);
   };
-  const byId = (id: string): SessionFilter => ({ id, sort: 'started_at', order: 'desc', limit: 1 });
   const strip = (rows: JsonRow[]) => rows.map(({ sort_key: _k, ...r }) => r);
 
   app.openapi(sessionsRoute, async (c) => {
@@ -268,18 +280,22 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
   app.openapi(sessionRoute, async (c) => {
     const { id } = c.req.valid('param');
     return (await respond(c, async () => {
-      const [row] = await sessions(byId(id));
+      const [family, exchanges] = await Promise.all([
+        sessions({ id, withChildren: true, sort: 'started_at', order: 'asc', limit: 100_000 }),
+        pool.rows(SESSION_EXCHANGES_SQL, [id]),
+      ]);
+      const row = family.find((r) => r.session_id === id);
       if (!row) return missing('session', id);
-      const exchanges = await pool.rows(EXCHANGES_SQL, [id, null]);
-      const children = await sessions({ parent: id, sort: 'started_at', order: 'asc', limit: 10_000 });
+      const children = family.filter((r) => r.session_id !== id);
       return ok({ data: { ...strip([row])[0], exchanges, children: strip(children) } });
     })) as never;
   });
 
   app.openapi(traceRoute, async (c) => {
     const { id } = c.req.valid('param');
+    const { attributes } = c.req.valid('query');
     return (await respond(c, async () => {
-      const spans = await pool.rows(SESSION_TRACE_SQL, [id]);
+      const spans = await pool.rows(SESSION_TRACE_SQL, [id, attributes === 'true']);
       if (spans.length === 0) {
         const exists = await pool.rows('SELECT 1 FROM sessions WHERE session_id = $1', [id]);
         if (exists.length === 0) return missing('session', id);
@@ -291,7 +307,7 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
   app.openapi(exchangeRoute, async (c) => {
     const { id } = c.req.valid('param');
     return (await respond(c, async () => {
-      const [row] = await pool.rows(EXCHANGES_SQL, [null, id]);
+      const [row] = await pool.rows(EXCHANGE_SQL, [id]);
       if (!row) return missing('exchange', id);
       const spans = await pool.rows(EXCHANGE_SPANS_SQL, [id]);
       return ok({ data: { ...row, spans } });

@@ -31,9 +31,11 @@ export function registerServeCommand(program: Command): void {
   const cmd = program
     .command('serve')
     .description('serve the HTTP API over a store, read-only (no ingest)')
-    .option('--db <file>', 'DuckDB store file', defaultDbPath());
-  addHttpOptions(cmd).action(async (o: HttpOptions & { db: string }) => {
-    const store = await openStore(o.db, { readOnly: true });
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--no-cache', 'answer every request from DuckDB (no response cache)')
+    .option('--threads <n>', 'DuckDB worker threads (default: cores)', (v) => Number(v));
+  addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads?: number }) => {
+    const store = await openStore(o.db, { readOnly: true, threads: o.threads });
     // nobody else configures this instance: no files, network or extensions, and no SET
     await lockDownInstance(store.conn, true);
     const app = createApp({
@@ -42,7 +44,7 @@ export function registerServeCommand(program: Command): void {
       apiToken: o.apiToken,
       enableSql: o.enableSql,
       corsOrigin: o.corsOrigin,
-      dataVersion: () => 0, // a read-only store does not change
+      dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });
     const server = await startServer(app, { host: o.host, port: o.port });
     console.error(JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }));
