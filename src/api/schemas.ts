@@ -103,13 +103,10 @@ export const SpanRow = z
     message_id: str(),
     part_id: str(),
     clamped: z.boolean().nullable(),
-    attributes: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({
-        description:
-          'per-kind details (tokens, costs, model, status, …); in session traces only with attributes=true',
-      }),
+    attributes: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'per-kind details (tokens, costs, model, status, …); in session traces only with attributes=true',
+    }),
   })
   .openapi('Span');
 
