@@ -97,9 +97,10 @@ describe('ocbridge run holds the store: query and report ask it', () => {
   let run: ChildProcess;
   let db: string;
   let url: string;
+  let d: DataDir;
 
   beforeAll(async () => {
-    const d = fixture();
+    d = fixture();
     db = join(tempDir('ocb-api-run-'), 'store.duckdb');
     const s = spawnCli(
       ['run', '--source', d.dir, '--db', db, '--port', '0', '--enable-sql'],
@@ -144,12 +145,27 @@ describe('ocbridge run holds the store: query and report ask it', () => {
     expect(JSON.parse(again.stdout)).toEqual([{ n: 2 }]);
   });
 
+  it('the bridge keeps ingesting after user SQL switched external access off', async () => {
+    d.session('ses_c', { created: T0 + 9000 });
+    d.user('ses_c', 'msg_cu', T0 + 9000);
+    const client = BridgeClient.find(db) as BridgeClient;
+    const deadline = Date.now() + 20_000;
+    let n = 0;
+    while (Date.now() < deadline) {
+      n = Number((await client.query('SELECT count(*) AS n FROM exchanges')).rows[0]?.n);
+      if (n === 3) break;
+      await new Promise((r) => setTimeout(r, 100)); // polling the live bridge: there is no event to await here
+    }
+    expect(n).toBe(3);
+  });
+
   it('ocbridge report works while run holds the store', () => {
     const r = cli(['report', 'sessions', '--db', db, '--format', 'json']);
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as { session_id: string }[]).map((x) => x.session_id).sort()).toEqual([
       'ses_a',
       'ses_b',
+      'ses_c',
     ]);
   });
 
@@ -172,7 +188,7 @@ describe('ocbridge run holds the store: query and report ask it', () => {
     expect(await exited(run)).toBe(0);
     expect(existsSync(bridgeStatePath(db))).toBe(false);
     const r = cli(['query', '--db', db, '--format', 'json', 'SELECT count(*) AS n FROM sessions']);
-    expect(JSON.parse(r.stdout)).toEqual([{ n: 2 }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ n: 3 }]);
   });
 
   it('a stale state file (dead pid) is ignored', () => {

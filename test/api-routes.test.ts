@@ -588,6 +588,18 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
     disposeApp(a);
   });
 
+  it('/metrics is the injected handler (behind the token like every route but health)', async () => {
+    const a = createApp({
+      store,
+      apiToken: 't',
+      metrics: { handle: () => new Response('# metrics\nup 1\n', { headers: { 'content-type': 'text/plain' } }) },
+    });
+    expect((await a.request('/metrics')).status).toBe(401);
+    const r = await a.request('/metrics', { headers: { authorization: 'Bearer t' } });
+    expect(await r.text()).toBe('# metrics\nup 1\n');
+    disposeApp(a);
+  });
+
   it('onRequest sees route patterns, not raw paths', () => {
     const routes = new Set(observed.map((o) => o.route));
     expect(routes).toContain('/api/sessions/:id');

@@ -14,7 +14,7 @@ function rootSeedCtes(start: string): string {
       SELECT up.start_id, p.parent_exchange_id, coalesce(p.user_message_id, p.exchange_id), up.n + 1
       FROM up JOIN exchanges p ON p.exchange_id = up.parent_exchange_id WHERE up.n < 64
     ),
-    roots AS (SELECT start_id AS exchange_id, arg_max(seed, n) AS seed FROM up GROUP BY start_id)`;
+    roots AS (SELECT start_id AS exchange_id, seed FROM up WHERE parent_exchange_id IS NULL)`;
 }
 
 const TOKENS = `input_tokens, output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens`;
@@ -103,12 +103,8 @@ export function sessionsQuery(f: SessionFilter): { sql: string; params: unknown[
       LIMIT $11
     ),
     fx AS (
-      SELECT session_id,
-        arg_min(exchange_id, exchange_index) AS first_exchange_id,
-        arg_min(provider_id, exchange_index) FILTER (WHERE model_id IS NOT NULL) AS provider_id,
-        arg_min(model_id, exchange_index) FILTER (WHERE model_id IS NOT NULL) AS model_id,
-        arg_min(agent, exchange_index) FILTER (WHERE agent IS NOT NULL) AS agent
-      FROM exchanges WHERE session_id IN (SELECT session_id FROM page) GROUP BY session_id
+      SELECT session_id, exchange_id AS first_exchange_id, provider_id, model_id, agent FROM exchanges
+      WHERE exchange_index = 1 AND session_id IN (SELECT session_id FROM page)
     ),
     ${rootSeedCtes('fx')}
     SELECT page.session_id, page.title, page.project_id, page.project, coalesce(page.agent, fx.agent) AS agent,

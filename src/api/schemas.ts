@@ -29,7 +29,7 @@ export const SessionRow = z
     project_id: str(),
     project: str().openapi({ description: 'project name, else its worktree path, else its ID' }),
     agent: str(),
-    model_id: str().openapi({ description: 'model of the first exchange that names one' }),
+    model_id: str().openapi({ description: 'model of the first exchange' }),
     provider_id: str(),
     started_at: iso(),
     ended_at: iso(),
