@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
-import { defaultDbPath, openStore } from '../store/db.ts';
+import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { BridgeClient } from './bridge-client.ts';
 
 export interface HttpOptions {
   host: string;
@@ -35,7 +36,18 @@ export function registerServeCommand(program: Command): void {
     .option('--no-cache', 'answer every request from DuckDB (no response cache)')
     .option('--threads <n>', 'DuckDB worker threads (default: cores)', (v) => Number(v));
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads?: number }) => {
-    const store = await openStore(o.db, { readOnly: true, threads: o.threads });
+    let store: Store;
+    try {
+      store = await openStore(o.db, { readOnly: true, threads: o.threads });
+    } catch (e) {
+      const running = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+      if (running)
+        throw new StoreLockedError(
+          o.db,
+          `ocbridge run (pid ${running.state.pid}) serves it at ${running.state.url}`,
+        );
+      throw e;
+    }
     // nobody else configures this instance: no files, network or extensions, and no SET
     await lockDownInstance(store.conn, true);
     const app = createApp({
