@@ -5,7 +5,8 @@
  * 1. copies the store (DuckDB locks its file) to .tmp/bench-api/ and starts `ocbridge serve` on it
  *    in its own process (loopback, any free port), as users run it;
  * 2. per route, autocannon with 20 connections for `--seconds`, rotating over realistic URLs
- *    (dashboard-style list queries; 100 different sessions/exchanges for the detail routes); p50/p95/
+ *    (dashboard-style list queries; the 100 most recent sessions and 120 of their exchanges for the
+ *    detail routes, plus the traces of the 20 largest sessions, ~1000 spans each); p50/p95/
  *    p99 from every response time, and the ratio of p95 to the baseline (GET /api/health, same
  *    server, same run);
  * 3. the same against a second server started with `--no-cache` (every request answered by
@@ -172,6 +173,7 @@ const ROUTES: [string, string[]][] = [
   ],
   ['GET /api/sessions/:id', sessions.map((s) => `/api/sessions/${s}`)],
   ['GET /api/sessions/:id/trace', sessions.map((s) => `/api/sessions/${s}/trace`)],
+  ['  … of the 20 largest sessions', largest.map((s) => `/api/sessions/${s}/trace`)],
   ['GET /api/exchanges/:id', exchanges.map((e) => `/api/exchanges/${e}`)],
   [
     'GET /api/usage',

@@ -34,8 +34,13 @@ export function registerServeCommand(program: Command): void {
     .description('serve the HTTP API over a store, read-only (no ingest)')
     .option('--db <file>', 'DuckDB store file', defaultDbPath())
     .option('--no-cache', 'answer every request from DuckDB (no response cache)')
-    .option('--threads <n>', 'DuckDB worker threads (default: cores)', (v) => Number(v));
-  addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads?: number }) => {
+    .option(
+      '--threads <n>',
+      'DuckDB threads (default 1: API queries are small, one thread each serves concurrent requests best; raise it for heavy SQL)',
+      (v) => Number(v),
+      1,
+    );
+  addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
     try {
       store = await openStore(o.db, { readOnly: true, threads: o.threads });
