@@ -145,10 +145,12 @@ console.log(
 );
 
 // realistic URLs: what the dashboards ask, and 100 different sessions / exchanges
+// the 100 most recent sessions (what a "recent sessions" table links to), and the 20 largest (worst case)
 const sessions = (
-  await getJson<{ data: { session_id: string }[] }>(
-    `${cached.url}/api/sessions?limit=100&sort=computed_cost_usd`,
-  )
+  await getJson<{ data: { session_id: string }[] }>(`${cached.url}/api/sessions?limit=100`)
+).data.map((s) => s.session_id);
+const largest = (
+  await getJson<{ data: { session_id: string }[] }>(`${cached.url}/api/sessions?limit=20&sort=exchange_count`)
 ).data.map((s) => s.session_id);
 const exchanges: string[] = [];
 for (const id of sessions.slice(0, 40)) {
