@@ -249,10 +249,12 @@ export const MODELS_SQL = `
          u.cost_usd, u.computed_cost_usd, u.first_seen, u.last_seen,
          k.match AS price_match, k.price_provider_id, k.price_model_id,
          mp.input_per_mtok, mp.output_per_mtok, mp.cache_read_per_mtok, mp.cache_write_per_mtok,
-         (SELECT count(*) FROM model_pricing t WHERE t.provider_id = k.price_provider_id AND t.model_id = k.price_model_id)::BIGINT AS price_tiers,
+         tiers.n AS price_tiers,
          mp.source AS pricing_source, strftime(mp.as_of, '%Y-%m-%d') AS pricing_as_of
   FROM u
   LEFT JOIN model_price_key k ON k.provider_id = u.provider_id AND k.model_id = u.model_id
   LEFT JOIN model_pricing mp ON mp.provider_id = k.price_provider_id AND mp.model_id = k.price_model_id
        AND mp.tier_min_context_tokens = 0
+  LEFT JOIN (SELECT provider_id, model_id, count(*)::BIGINT AS n FROM model_pricing GROUP BY ALL) tiers
+       ON tiers.provider_id = k.price_provider_id AND tiers.model_id = k.price_model_id
   ORDER BY u.computed_cost_usd DESC NULLS LAST, u.cost_usd DESC, u.provider_id, u.model_id`;
