@@ -150,6 +150,9 @@ describe('list routes: { data: [flat rows], next_cursor }', () => {
       'ses_q2',
       'ses_q3',
     ]);
+    // a date-time without a zone is UTC
+    const noZone = new Date(T0 + 2 * H).toISOString().slice(0, 19).replace('T', ' ');
+    expect(await ids(`from=${encodeURIComponent(noZone)}&to=${T0 + 4 * H}`)).toEqual(['ses_q2', 'ses_q3']);
     expect(await ids('min_cost=0.35')).toEqual(['ses_c', 'ses_p', 'ses_q4', 'ses_q5']);
     expect(await ids('root_only=true')).not.toContain('ses_c');
   });
@@ -592,7 +595,9 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
     const a = createApp({
       store,
       apiToken: 't',
-      metrics: { handle: () => new Response('# metrics\nup 1\n', { headers: { 'content-type': 'text/plain' } }) },
+      metrics: {
+        handle: () => new Response('# metrics\nup 1\n', { headers: { 'content-type': 'text/plain' } }),
+      },
     });
     expect((await a.request('/metrics')).status).toBe(401);
     const r = await a.request('/metrics', { headers: { authorization: 'Bearer t' } });

@@ -10,10 +10,14 @@ export const timeParam = (name: 'from' | 'to') =>
     .string()
     .max(64)
     .transform((s, ctx) => {
+      // a date-time without a zone is UTC (JavaScript would read it as local time)
+      const utc = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)
+        ? `${s.replace(' ', 'T')}Z`
+        : s;
       const d = /^-?\d{1,16}$/.test(s)
         ? new Date(Number(s))
         : /^\d{4}-\d{2}-\d{2}/.test(s)
-          ? new Date(s)
+          ? new Date(utc)
           : null;
       if (!d || Number.isNaN(d.getTime())) {
         ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time or epoch milliseconds' });
