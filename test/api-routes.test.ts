@@ -301,6 +301,11 @@ describe('detail routes', () => {
       expect.arrayContaining(['exchange', 'llm_call', 'tool', 'subagent']),
     );
     expect(spans.every((s: any) => s.attributes === null)).toBe(true);
+    expect(spans[0]).toMatchObject({ started_at: new Date(T0).toISOString(), depth: 0, clamped: false });
+    for (const s of spans) {
+      expect(s.started_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(typeof s.duration_ms).toBe('number');
+    }
     const full = (await get('/api/sessions/ses_p/trace?attributes=true')).body.data;
     expect(full.find((s: any) => s.kind === 'llm_call').attributes).toEqual(expect.any(Object));
     expect((await get('/api/sessions/ses_p/trace?attributes=yes')).status).toBe(400);
@@ -311,6 +316,7 @@ describe('detail routes', () => {
     expect(status).toBe(200);
     expect(body.data).toMatchObject({ exchange_id: 'msg_q3u', session_id: 'ses_q3', status: 'error' });
     expect(body.data.spans.length).toBeGreaterThan(1);
+    expect(body.data.spans.find((s: any) => s.kind === 'llm_call').attributes).toEqual(expect.any(Object));
   });
 
   it('unknown IDs: 404 JSON', async () => {

@@ -138,8 +138,12 @@ export const SESSION_EXCHANGES_SQL = exchangesSql('session_id = $1');
 /** Exchange $1. */
 export const EXCHANGE_SQL = exchangesSql('exchange_id = $1');
 
-const SPAN_COLUMNS = `span_id, parent_span_id, kind, name, started_at, ended_at,
-  (epoch_ms(ended_at) - epoch_ms(started_at))::BIGINT AS duration_ms, depth, exchange_id, session_id,
+/** ISO-8601 UTC with milliseconds, exactly as JavaScript's toISOString (plain strings convert fastest). */
+const iso = (c: string) => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+/** Span columns as plain JSON types only (VARCHAR, DOUBLE, INTEGER, BOOLEAN): see `ConnectionPool.plainRows`. */
+const SPAN_COLUMNS = `span_id, parent_span_id, kind, name, ${iso('started_at')} AS started_at, ${iso('ended_at')} AS ended_at,
+  (epoch_ms(ended_at) - epoch_ms(started_at))::DOUBLE AS duration_ms, depth::INTEGER AS depth, exchange_id, session_id,
   message_id, part_id, clamped`;
 
 /** The span tree of a session (session_traces: a `session:<id>` root, its exchanges beneath). */

@@ -295,7 +295,7 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
     const { id } = c.req.valid('param');
     const { attributes } = c.req.valid('query');
     return (await respond(c, async () => {
-      const spans = await pool.rows(SESSION_TRACE_SQL, [id, attributes === 'true']);
+      const spans = await pool.plainRows(SESSION_TRACE_SQL, [id, attributes === 'true'], 'attributes');
       if (spans.length === 0) {
         const exists = await pool.rows('SELECT 1 FROM sessions WHERE session_id = $1', [id]);
         if (exists.length === 0) return missing('session', id);
@@ -309,7 +309,7 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
     return (await respond(c, async () => {
       const [row] = await pool.rows(EXCHANGE_SQL, [id]);
       if (!row) return missing('exchange', id);
-      const spans = await pool.rows(EXCHANGE_SPANS_SQL, [id]);
+      const spans = await pool.plainRows(EXCHANGE_SPANS_SQL, [id], 'attributes');
       return ok({ data: { ...row, spans } });
     })) as never;
   });
