@@ -1,11 +1,24 @@
 /**
  * The bridge's one HTTP server: `/api/*`, `/metrics`, `/openapi.json` on one host and port.
  * `createApp` builds the Hono app (testable with `app.request()`); `startServer` listens.
- * `/metrics` is injected by the CLI (src/otel sits beside src/api, not before it).
+ * `/metrics` is injected by the CLI (src/otel sits beside src/api, not before it), and so is the
+ * readiness of the live bridge (`readiness`). Routes read DuckDB through their own pooled
+ * connections on `store.instance`, never the writer's `store.conn`.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store/db.ts';
+import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { type CacheOptions, ResponseCache } from './cache.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { NotFound, registerRoutes } from './routes.ts';
+import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
+import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
 
 export interface RequestObservation {
   method: string;
@@ -13,6 +26,14 @@ export interface RequestObservation {
   route: string;
   status: number;
   seconds: number;
+}
+
+/** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
+export interface Readiness {
+  ready: boolean;
+  /** ingest status, passed through as JSON (e.g. phase, last commit time, lag, errors) */
+  ingest?: Record<string, unknown>;
+  detail?: string;
 }
 
 export interface ApiDeps {
@@ -23,10 +44,76 @@ export interface ApiDeps {
   onRequest?: (r: RequestObservation) => void;
   /** when set, every route but /api/health needs `Authorization: Bearer <token>` */
   apiToken?: string;
+  /** readiness of the live bridge (`ocbridge run`); without it, ready = the store answers */
+  readiness?: () => Readiness | Promise<Readiness>;
+  /** `run` (live bridge) or `serve` (a database alone); shown by /api/health */
+  mode?: string;
+  /** POST /api/query (read-only SQL) is refused with 403 unless this is true (`--enable-sql`) */
+  enableSql?: boolean;
+  /**
+   * The running bridge's local credential (`<db>.bridge.json`): enables /internal/query and
+   * /internal/report for `ocbridge query`/`report` while this process holds the store, and is
+   * accepted instead of the API token (header `x-ocbridge-credential`).
+   */
+  localCredential?: string;
+  /** allow this browser origin (CORS); off when unset */
+  corsOrigin?: string;
+  /** deadline of every route's queries (default 10 s) */
+  queryTimeoutMs?: number;
+  /** deadline of user SQL (default 5 s) */
+  sqlTimeoutMs?: number;
+  /** at most this many rows from user SQL (default 10 000) */
+  sqlRowLimit?: number;
+  /** API connections on `store.instance` (default 4) */
+  poolSize?: number;
+  /**
+   * The version of the data: answers of the read routes are cached per URL while it stays the same
+   * (`serve`: a constant; `run`: bumped by the bridge after each commit/derivation). No caching without it.
+   */
+  dataVersion?: () => string | number | Promise<string | number>;
+  /** bounds of the response cache (default 500 entries, 32 MB) */
+  cache?: CacheOptions;
+  /**
+   * Also `SET lock_configuration = true` before the first user SQL (only for an instance nobody
+   * else configures, i.e. `ocbridge serve`; the live bridge changes memory_limit at run time).
+   */
+  lockConfiguration?: boolean;
+}
+
+export const LOCAL_CREDENTIAL_HEADER = 'x-ocbridge-credential';
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const pools = new WeakMap<OpenAPIHono, ConnectionPool>();
+
+/** Closes the app's DuckDB connections (call before closing the store). */
+export function disposeApp(app: OpenAPIHono): void {
+  pools.get(app)?.close();
+}
+
+function invalid(c: Context, issues: readonly { path: PropertyKey[]; message: string }[], where?: string) {
+  const first = issues[0];
+  const name = first?.path.map(String).join('.') || where || 'request';
+  return c.json({ error: 'invalid parameter', parameter: name, detail: first?.message ?? 'invalid' }, 400);
 }
 
 export function createApp(deps: ApiDeps): OpenAPIHono {
-  const app = new OpenAPIHono();
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) return invalid(c, result.error.issues, result.target);
+    },
+  });
+  const pool = new ConnectionPool(deps.store.instance, {
+    size: deps.poolSize,
+    timeoutMs: deps.queryTimeoutMs,
+  });
+  pools.set(app, pool);
+
   app.use('*', async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -37,12 +124,188 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       seconds: (performance.now() - t0) / 1000,
     });
   });
-  app.get('/api/health', (c) => c.json({ status: 'ok' }));
+  if (deps.corsOrigin)
+    app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
+
+  // Authentication: the local credential opens everything (internal routes need it); the API
+  // token (when set) opens everything but the internal routes; /api/health is open.
+  app.use('*', async (c, next) => {
+    const path = c.req.path;
+    const local =
+      deps.localCredential !== undefined &&
+      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
+    if (path.startsWith('/internal/')) {
+      if (!local) return c.json({ error: 'unauthorized' }, 401);
+      return next();
+    }
+    if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
+    const auth = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (!m || !sameSecret(m[1], deps.apiToken))
+      return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
+    return next();
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof QueryTimeoutError)
+      return c.json({ error: 'query timeout', detail: err.message }, 503, { 'Retry-After': '5' });
+    if (err instanceof SqlRefusedError) return c.json({ error: 'sql refused', detail: err.message }, 400);
+    if (err instanceof NotFound) return c.json({ error: 'not found', detail: err.message }, 404);
+    if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
+    console.error('ocbridge api:', err);
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
+
+  registerHealth(app, deps, pool);
+  registerRoutes(app, pool, {
+    cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
+    dataVersion: deps.dataVersion,
+  });
+  registerSql(app, deps, pool);
+
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.get('/metrics', (c) => metrics.handle(c.req.raw));
   }
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const docConfig = {
+    openapi: '3.0.3',
+    info: {
+      title: 'opencode-otel-bridge API',
+      version: '1',
+      description:
+        'Read-only analytics over the OpenCode history in DuckDB. List routes answer `{ data: [flat rows], next_cursor }`; times are ISO-8601 (UTC); `from`/`to` take ISO-8601 or epoch milliseconds.',
+    },
+    security: deps.apiToken ? [{ bearer: [] }] : [],
+  };
+  app.doc('/openapi.json', docConfig);
+  app.get('/api/docs', (c) =>
+    c.html(renderDocsPage(app.getOpenAPIDocument(docConfig) as unknown as Record<string, unknown>)),
+  );
   return app;
+}
+
+function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): void {
+  const route = createRoute({
+    method: 'get',
+    path: '/api/health',
+    summary: 'Liveness and readiness (open without a token)',
+    description:
+      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready.',
+    request: {
+      query: z.object({
+        probe: z
+          .enum(['live', 'ready'])
+          .default('live')
+          .openapi({ param: { name: 'probe', in: 'query' } }),
+      }),
+    },
+    responses: {
+      200: { content: { 'application/json': { schema: HealthSchema } }, description: 'alive' },
+      503: {
+        content: { 'application/json': { schema: HealthSchema } },
+        description: 'not ready (probe=ready)',
+      },
+    },
+  });
+  app.openapi(route, async (c) => {
+    const { probe } = c.req.valid('query');
+    let ready = false;
+    let ingest: Record<string, unknown> | null = null;
+    let detail: string | undefined;
+    try {
+      // liveness never waits for DuckDB (a busy pool must not fail it); readiness asks the store too
+      if (probe === 'ready') await pool.rows('SELECT 1', [], 2000);
+      if (deps.readiness) {
+        const r = await deps.readiness();
+        ready = r.ready;
+        ingest = r.ingest ?? null;
+        detail = r.detail;
+      } else ready = true;
+    } catch (e) {
+      detail = `store not answering: ${(e as Error).message}`;
+    }
+    const body = {
+      status: ready ? 'ok' : detail?.startsWith('store') ? 'degraded' : 'starting',
+      live: true,
+      ready,
+      mode: deps.mode ?? 'serve',
+      checked_at: new Date().toISOString(),
+      ingest,
+      ...(detail ? { detail } : {}),
+    } as const;
+    return c.json(body, probe === 'ready' && !ready ? 503 : 200);
+  });
+}
+
+function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): void {
+  let lockedDown: Promise<string> | null = null;
+  /** Switches external access off (once) and returns the store's catalog name. */
+  const prepare = () => {
+    lockedDown ??= pool.with(async (c) => {
+      await lockDownInstance(c, deps.lockConfiguration === true);
+      return String((await c.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]);
+    });
+    return lockedDown;
+  };
+  const sqlTimeout = deps.sqlTimeoutMs ?? 5000;
+  const rowLimit = deps.sqlRowLimit ?? 10_000;
+  const run = async (sql: string, limit: number, timeoutMs: number) => {
+    const db = await prepare();
+    const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
+    return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
+  };
+
+  const route = createRoute({
+    method: 'post',
+    path: '/api/query',
+    summary: 'Read-only SQL (off unless the server runs with --enable-sql)',
+    description:
+      'One SELECT over the store, on a connection that cannot write, attach, install, read files or set options; row limit and deadline (503).',
+    request: { body: { content: { 'application/json': { schema: QueryRequest } }, required: true } },
+    responses: {
+      200: { content: { 'application/json': { schema: QueryResponse } }, description: 'rows' },
+      400: {
+        content: { 'application/json': { schema: ErrorSchema } },
+        description: 'refused or invalid SQL',
+      },
+      403: { content: { 'application/json': { schema: ErrorSchema } }, description: 'SQL is disabled' },
+      503: { content: { 'application/json': { schema: ErrorSchema } }, description: 'deadline exceeded' },
+    },
+  });
+  app.openapi(route, async (c) => {
+    if (!deps.enableSql)
+      return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
+    const { sql, limit } = c.req.valid('json');
+    return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
+  });
+
+  if (deps.localCredential === undefined) return;
+  // `ocbridge query`/`report` while this process holds the store: same guard, CLI-sized limits.
+  const Internal = z.object({
+    sql: z.string().min(1).max(100_000),
+    limit: z.number().int().min(1).max(5_000_000).optional(),
+    timeout_ms: z.number().int().min(1).max(3_600_000).optional(),
+  });
+  app.post('/internal/query', async (c) => {
+    const body = Internal.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) return invalid(c, body.error.issues, 'body');
+    return c.json(await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000));
+  });
+  const Report = z.object({
+    report: z.enum(REPORTS),
+    since: z.string().max(64).optional(),
+    project: z.string().max(512).optional(),
+    limit: z.number().int().min(0).max(1_000_000).optional(),
+  });
+  app.post('/internal/report', async (c) => {
+    const body = Report.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) return invalid(c, body.error.issues, 'body');
+    const { report, ...o } = body.data;
+    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
+    return c.json({ data: rows, next_cursor: null });
+  });
 }
 
 export interface RunningServer {
@@ -57,7 +320,11 @@ export function startServer(app: OpenAPIHono, opts: { host: string; port: number
       resolve({
         url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${info.port}`,
         port: info.port,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
       });
     });
     server.once('error', reject);

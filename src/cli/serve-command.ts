@@ -1,0 +1,78 @@
+/** `ocbridge serve`: the HTTP API over a database alone (opened read-only; no ingest, no export). */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { createApp, disposeApp, startServer } from '../api/server.ts';
+import { lockDownInstance } from '../api/sql-guard.ts';
+import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { BridgeClient } from './bridge-client.ts';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  apiToken?: string;
+  enableSql?: boolean;
+  corsOrigin?: string;
+}
+
+/** The HTTP flags shared by `run` and `serve`. */
+export function addHttpOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'HTTP server address (API, /metrics)', '127.0.0.1')
+    .option('--port <port>', 'HTTP server port (0: any free port)', (v) => Number(v), 9464)
+    .addOption(
+      new Option('--api-token <token>', 'bearer token required by every route but /api/health').env(
+        'OCBRIDGE_API_TOKEN',
+      ),
+    )
+    .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
+    .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)');
+}
+
+export function registerServeCommand(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('serve the HTTP API over a store, read-only (no ingest)')
+    .option('--db <file>', 'DuckDB store file', defaultDbPath())
+    .option('--no-cache', 'answer every request from DuckDB (no response cache)')
+    .option(
+      '--threads <n>',
+      'DuckDB threads (default 1: API queries are small, one thread each serves concurrent requests best; raise it for heavy SQL)',
+      (v) => Number(v),
+      1,
+    );
+  addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
+    let store: Store;
+    try {
+      store = await openStore(o.db, { readOnly: true, threads: o.threads });
+    } catch (e) {
+      const running = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+      if (running)
+        throw new StoreLockedError(
+          o.db,
+          `ocbridge run (pid ${running.state.pid}) serves it at ${running.state.url}`,
+        );
+      throw e;
+    }
+    // nobody else configures this instance: no files, network or extensions, and no SET
+    await lockDownInstance(store.conn, true);
+    const app = createApp({
+      store,
+      mode: 'serve',
+      apiToken: o.apiToken,
+      enableSql: o.enableSql,
+      corsOrigin: o.corsOrigin,
+      dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
+    });
+    const server = await startServer(app, { host: o.host, port: o.port });
+    console.error(JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }));
+    const stop = async () => {
+      await server.close();
+      disposeApp(app);
+      store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+    await new Promise<void>(() => {});
+  });
+}
