@@ -169,6 +169,15 @@ describe('ocbridge run holds the store: query and report ask it', () => {
     ]);
   });
 
+  it('ocbridge health works while run holds the store (the bridge runs its checks)', () => {
+    const r = cli(['health', '--db', db, '--format', 'json']);
+    expect(r.stderr).not.toMatch(/locked|holds it/);
+    const out = JSON.parse(r.stdout) as { status: string; results: { id: string; status: string }[] };
+    expect(out.results.length).toBeGreaterThanOrEqual(15);
+    expect(out.results.map((x) => x.id)).toContain('exchange_coverage');
+    expect(r.status).toBe(out.status === 'fail' ? 1 : 0);
+  });
+
   it('the API of the running bridge answers, including POST /api/query with --enable-sql', async () => {
     const health = (await (await fetch(`${url}/api/health`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ live: true, ready: true, mode: 'run', ingest: { phase: 'live' } });

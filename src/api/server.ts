@@ -56,6 +56,8 @@ export interface ApiDeps {
    * accepted instead of the API token (header `x-ocbridge-credential`).
    */
   localCredential?: string;
+  /** runs the bridge's health checks now (POST /internal/health, for `ocbridge health` while running) */
+  internalHealth?: () => Promise<unknown>;
   /** allow this browser origin (CORS); off when unset */
   corsOrigin?: string;
   /** deadline of every route's queries (default 10 s) */
@@ -292,6 +294,12 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     const body = Internal.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
     return c.json(await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000));
+  });
+  // `ocbridge health` while this process holds the store: the bridge's own scheduled checks, run now
+  app.post('/internal/health', async (c) => {
+    if (!deps.internalHealth)
+      return c.json({ error: 'health checks are not scheduled in this process' }, 404);
+    return c.json(await deps.internalHealth());
   });
   const Report = z.object({
     report: z.enum(REPORTS),

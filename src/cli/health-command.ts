@@ -19,6 +19,7 @@ import {
   saveHealthResults,
   worstStatus,
 } from '../store/health/index.ts';
+import { BridgeClient } from './bridge-client.ts';
 import { type Config, loadConfig } from './config.ts';
 import { formatRows } from './format.ts';
 import { notifySlack, type SlackResult } from './notify-slack.ts';
@@ -110,34 +111,36 @@ export function registerHealthCommand(program: Command): void {
         if (o.notify === 'slack' && !o.slackWebhook)
           throw new Error('--notify slack needs --slack-webhook URL (or OCBRIDGE_SLACK_WEBHOOK)');
         const { config } = loadConfig();
-        // A running bridge holds the store: openStore throws StoreLockedError. Here the running-bridge
-        // client (GET the bridge's health endpoint over loopback) plugs in; healthRun is what it runs.
-        let store: Store;
+        // A running bridge holds the store: ask it over loopback (it runs the same checks on its own
+        // connection, with its live state: watch lag, sources)
+        let run: HealthRun | undefined;
+        let store: Store | null = null;
         try {
           store = await openStore(o.db);
         } catch (e) {
-          if (e instanceof StoreLockedError)
-            throw new StoreLockedError(
-              o.db,
-              'a running ocbridge holds it and runs these checks itself every --health-interval seconds (its log, /metrics); stop it to run them here',
+          const bridge = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+          if (!bridge) throw e;
+          run = await bridge.json<HealthRun>('/internal/health', { method: 'POST' });
+          if (o.only) run = { ...run, results: run.results.filter((r) => o.only?.includes(r.id)) };
+          run.status = worstStatus(run.results);
+        }
+        if (store) {
+          try {
+            run = await healthRun(
+              store.conn,
+              {
+                ...healthSettings(config),
+                sources: sourceStates(null, o.source),
+                exportBacklog: await exportBacklog(store.conn),
+                only: o.only,
+              },
+              o.save,
             );
-          throw e;
+          } finally {
+            store.close();
+          }
         }
-        let run: HealthRun;
-        try {
-          run = await healthRun(
-            store.conn,
-            {
-              ...healthSettings(config),
-              sources: sourceStates(null, o.source),
-              exportBacklog: await exportBacklog(store.conn),
-              only: o.only,
-            },
-            o.save,
-          );
-        } finally {
-          store.close();
-        }
+        if (!run) throw new Error('no health results');
         let notified: SlackResult | null = null;
         if (o.notify === 'slack' && o.slackWebhook) {
           notified = await notifySlack(run.results, {

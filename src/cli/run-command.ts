@@ -83,6 +83,16 @@ export function registerRunCommand(program: Command): void {
         status.phase = 'live';
         status.history_loaded_at = new Date().toISOString();
       });
+      const health =
+        o.healthInterval > 0
+          ? startHealthSchedule({
+              store,
+              intervalMs: o.healthInterval * 1000,
+              logger,
+              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+            })
+          : null;
+      bridge.once('ready', () => void health?.runNow().catch(() => {}));
       const credential = newCredential();
       const app = createApp({
         store,
@@ -91,6 +101,10 @@ export function registerRunCommand(program: Command): void {
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
+        internalHealth: async () => {
+          if (!health) throw new Error('health checks are off (--health-interval 0)');
+          return health.runNow();
+        },
         readiness: (): Readiness => ({
           ready: status.phase === 'live',
           ingest: { ...status },
@@ -112,16 +126,6 @@ export function registerRunCommand(program: Command): void {
             })
           : null;
       bridge.on('derived', () => traces?.trigger());
-      const health =
-        o.healthInterval > 0
-          ? startHealthSchedule({
-              store,
-              intervalMs: o.healthInterval * 1000,
-              logger,
-              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
-            })
-          : null;
-      bridge.once('ready', () => void health?.runNow().catch(() => {}));
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {
