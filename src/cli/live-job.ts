@@ -14,6 +14,7 @@ import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
 import type { Store } from '../store/db.ts';
+import type { WriteStats } from '../store/writer.ts';
 import { type IngestOptions, Ingestor, type IngestSummary } from './ingest-job.ts';
 
 export interface LiveOptions extends IngestOptions {
@@ -66,6 +67,16 @@ export class LiveBridge extends EventEmitter<{
     private readonly opts: LiveOptions = {},
   ) {
     super();
+  }
+
+  /** Counters of the current writer (rows and problems written; metrics read them after each batch). */
+  get writeStats(): WriteStats | null {
+    return this.ingestor?.writer.stats ?? null;
+  }
+
+  /** ms since the oldest change seen but not yet applied (0 when caught up): the watch lag. */
+  pendingAgeMs(): number {
+    return this.firstEventAt === null ? 0 : performance.now() - this.firstEventAt;
   }
 
   /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, startServer } from '../api/server.ts';
+import { createMetrics } from '../otel/metrics/index.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { LiveBridge } from './live-job.ts';
+import { VERSION } from './version.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -20,6 +22,13 @@ export function registerRunCommand(program: Command): void {
     .addOption(
       new Option('--api-token <token>', 'bearer token required by the API').env('OCBRIDGE_API_TOKEN'),
     )
+    .option('--metrics-top-n <n>', 'distinct project and model label values on /metrics (rest: other)', Number, 20)
+    .addOption(
+      new Option('--metrics-otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this URL (…/v1/metrics)').env(
+        'OCBRIDGE_METRICS_OTLP_ENDPOINT',
+      ),
+    )
+    .option('--metrics-refresh <ms>', 'recompute usage metrics from the store at most this often', Number, 5000)
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])
@@ -33,15 +42,27 @@ export function registerRunCommand(program: Command): void {
         port: number;
         apiToken?: string;
         logLevel: string;
+        metricsTopN: number;
+        metricsOtlpEndpoint?: string;
+        metricsRefresh: number;
       }) => {
         const logger = pino({ level: o.logLevel }, pino.destination(2));
         const store = await openStore(o.db);
-        const server = await startServer(createApp({ store, apiToken: o.apiToken }), {
+        const metrics = createMetrics(store, {
+          version: VERSION,
+          topN: o.metricsTopN,
+          otlpEndpoint: o.metricsOtlpEndpoint,
+          refreshIntervalMs: o.metricsRefresh,
+          onError: (err) => logger.warn({ err }, 'metrics'),
+        });
+        const app = createApp({ store, apiToken: o.apiToken, metrics, onRequest: metrics.onRequest });
+        const server = await startServer(app, {
           host: o.host,
           port: o.port,
         });
         logger.info({ url: server.url }, 'listening');
         const bridge = new LiveBridge(store, { source: o.source, logger });
+        metrics.attach(bridge);
         bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
         let stopping: Promise<void> | null = null;
         const stop = (signal: string) => {
@@ -52,6 +73,7 @@ export function registerRunCommand(program: Command): void {
             force.unref();
             await bridge.stop();
             await server.close();
+            await metrics.shutdown();
             store.close();
             logger.info('stopped');
             logger.flush();

@@ -1,0 +1,341 @@
+/**
+ * Usage metrics as an OpenTelemetry `MetricProducer`: cumulative values computed from the store
+ * (aggregates.ts), cached, and handed to every reader (Prometheus, OTLP) without running SQL on a
+ * scrape. Values are all-time totals, so a restart continues every series where it was; each series
+ * only ever goes up while the process lives (max with the last value); `project`, `model` (and tool)
+ * labels are bounded to a sticky top N plus `other`.
+ */
+import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  type CollectionResult,
+  DataPointType,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import { providerName } from '../mapping.ts';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_NAME,
+  GEN_AI_OPERATION_DURATION_BUCKETS,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_TOKEN_USAGE_BUCKETS,
+  INSTRUMENTATION_SCOPE_NAME,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_OPENCODE_COST_USD,
+  METRIC_OPENCODE_ERRORS,
+  METRIC_OPENCODE_EXCHANGES,
+  METRIC_OPENCODE_LLM_CALLS,
+  METRIC_OPENCODE_SESSIONS,
+  METRIC_OPENCODE_TOKENS,
+  METRIC_OPENCODE_TOOL_CALLS,
+  METRIC_OPENCODE_TOOL_DURATION,
+} from '../semconv.ts';
+import type { Row, UsageAggregates } from './aggregates.ts';
+
+export const OTHER = 'other';
+
+/** A label whose values are bounded: the top N (chosen once, then sticky) keep their name, the rest are `other`. */
+export class BoundedLabel {
+  private readonly admitted = new Set<string>();
+  constructor(readonly limit: number) {}
+  /** Admits values by rank (best first) while there is room; admitted values stay for the process' life. */
+  admit(ranked: Iterable<string>): void {
+    for (const v of ranked) {
+      if (this.admitted.size >= this.limit) return;
+      this.admitted.add(v);
+    }
+  }
+  map(v: string): string {
+    if (this.admitted.has(v)) return v;
+    if (this.admitted.size < this.limit) {
+      this.admitted.add(v);
+      return v;
+    }
+    return OTHER;
+  }
+}
+
+interface HistogramValue {
+  counts: number[];
+  sum: number;
+}
+
+type Kind = 'counter' | 'histogram';
+
+interface Family {
+  name: string;
+  description: string;
+  unit: string;
+  kind: Kind;
+  boundaries?: readonly number[];
+  /** series key → attributes and value */
+  series: Map<string, { attributes: Attributes; value: number | HistogramValue }>;
+}
+
+const key = (a: Attributes) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)));
+type V = Row[string] | undefined;
+const s = (v: V, fallback = 'unknown') => (v == null || v === '' ? fallback : String(v));
+const n = (v: V) => (v == null ? 0 : Number(v));
+
+/** Accumulates one refresh's values per series before they are merged (max) into the families. */
+class Batch {
+  readonly values = new Map<string, Map<string, { attributes: Attributes; value: number | HistogramValue }>>();
+  add(f: Family, attributes: Attributes, v: number): void {
+    const m = this.of(f);
+    const k = key(attributes);
+    const cur = m.get(k);
+    m.set(k, { attributes, value: ((cur?.value as number | undefined) ?? 0) + v });
+  }
+  observe(f: Family, attributes: Attributes, idx: number, count: number, sum: number): void {
+    const m = this.of(f);
+    const k = key(attributes);
+    let cur = m.get(k)?.value as HistogramValue | undefined;
+    if (!cur) {
+      cur = { counts: new Array((f.boundaries?.length ?? 0) + 1).fill(0), sum: 0 };
+      m.set(k, { attributes, value: cur });
+    }
+    const i = Math.min(idx, cur.counts.length - 1);
+    cur.counts[i] = (cur.counts[i] ?? 0) + count;
+    cur.sum += sum;
+  }
+  private of(f: Family) {
+    let m = this.values.get(f.name);
+    if (!m) {
+      m = new Map();
+      this.values.set(f.name, m);
+    }
+    return m;
+  }
+}
+
+export interface UsageProducerOptions {
+  /** Distinct `project` and `model` values kept (the rest are `other`); default 20. */
+  topN?: number;
+  /** Distinct tool names kept; default 50. */
+  topTools?: number;
+  resource: Resource;
+  version: string;
+}
+
+export class UsageProducer implements MetricProducer {
+  private readonly families = new Map<string, Family>();
+  private readonly project: BoundedLabel;
+  private readonly model: BoundedLabel;
+  private readonly tool: BoundedLabel;
+  private readonly startTime: HrTime = hrTime();
+  private ready = false;
+  /** unix ms of the last refresh */
+  refreshedAt: number | null = null;
+
+  constructor(private readonly opts: UsageProducerOptions) {
+    const top = opts.topN ?? 20;
+    this.project = new BoundedLabel(top);
+    this.model = new BoundedLabel(top);
+    this.tool = new BoundedLabel(opts.topTools ?? 50);
+    const fam = (name: string, description: string, unit: string, kind: Kind, boundaries?: readonly number[]) =>
+      this.families.set(name, { name, description, unit, kind, boundaries, series: new Map() });
+    fam(
+      METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+      'Tokens per LLM call (input includes cache read and write, output includes reasoning)',
+      '{token}',
+      'histogram',
+      GEN_AI_TOKEN_USAGE_BUCKETS,
+    );
+    fam(
+      METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+      'Duration of LLM calls (chat) and tool calls (execute_tool)',
+      's',
+      'histogram',
+      GEN_AI_OPERATION_DURATION_BUCKETS,
+    );
+    fam(METRIC_OPENCODE_TOKENS, 'Tokens used, by type (as OpenCode records them: input excludes cache)', '{token}', 'counter');
+    fam(METRIC_OPENCODE_COST_USD, 'Cost in USD: recorded by OpenCode, and computed from the price list', 'USD', 'counter');
+    fam(METRIC_OPENCODE_LLM_CALLS, 'Finished LLM calls (steps)', '{call}', 'counter');
+    fam(METRIC_OPENCODE_TOOL_CALLS, 'Finished tool calls, by final status', '{call}', 'counter');
+    fam(METRIC_OPENCODE_TOOL_DURATION, 'Tool execution time', 's', 'histogram', GEN_AI_OPERATION_DURATION_BUCKETS);
+    fam(METRIC_OPENCODE_ERRORS, 'Errors by category and source (message, tool, retry)', '{error}', 'counter');
+    fam(METRIC_OPENCODE_SESSIONS, 'Sessions (root and sub-agent)', '{session}', 'counter');
+    fam(METRIC_OPENCODE_EXCHANGES, 'Finished exchanges (user prompt and everything that answered it)', '{exchange}', 'counter');
+  }
+
+  private f(name: string): Family {
+    const f = this.families.get(name);
+    if (!f) throw new Error(`unknown metric ${name}`);
+    return f;
+  }
+
+  /** Replaces the cached values with a new read of the store (each series max'ed with its last value). */
+  update(a: UsageAggregates): void {
+    // rank once, by all-time tokens: the biggest projects and models keep their names
+    const tokensOf = (r: Row) => n(r.input) + n(r.output) + n(r.reasoning) + n(r.cache_read) + n(r.cache_write);
+    const rank = (pick: (r: Row) => string) => {
+      const m = new Map<string, number>();
+      for (const r of a.usage) m.set(pick(r), (m.get(pick(r)) ?? 0) + tokensOf(r));
+      return [...m.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([k]) => k);
+    };
+    if (!this.ready) {
+      this.project.admit(rank((r) => s(r.project)));
+      this.model.admit(rank((r) => s(r.model)));
+    }
+    const b = new Batch();
+    const proj = (v: V) => this.project.map(s(v));
+    const model = (v: V) => this.model.map(s(v));
+    const tool = (v: V) => this.tool.map(s(v));
+
+    const tokens = this.f(METRIC_OPENCODE_TOKENS);
+    const cost = this.f(METRIC_OPENCODE_COST_USD);
+    for (const r of a.usage) {
+      const base = { provider: s(r.provider), model: model(r.model), agent: s(r.agent), project: proj(r.project) };
+      for (const t of ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const)
+        b.add(tokens, { ...base, type: t }, n(r[t]));
+      b.add(cost, { ...base, kind: 'recorded' }, n(r.recorded));
+      b.add(cost, { ...base, kind: 'computed' }, n(r.computed));
+    }
+
+    const calls = this.f(METRIC_OPENCODE_LLM_CALLS);
+    const tokenUsage = this.f(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
+    const duration = this.f(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
+    for (const r of a.steps) {
+      b.add(
+        calls,
+        { provider: s(r.provider), model: model(r.model), agent: s(r.agent), status: r.failed ? 'error' : 'ok' },
+        n(r.n),
+      );
+      const gen = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+        [ATTR_GEN_AI_PROVIDER_NAME]: providerName(r.provider == null ? null : String(r.provider)),
+        [ATTR_GEN_AI_REQUEST_MODEL]: model(r.model),
+      };
+      if (r.dur_idx != null)
+        b.observe(
+          duration,
+          r.error_type == null ? gen : { ...gen, [ATTR_ERROR_TYPE]: String(r.error_type) },
+          n(r.dur_idx),
+          n(r.n),
+          n(r.dur_sum),
+        );
+      if (r.in_idx != null)
+        b.observe(tokenUsage, { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' }, n(r.in_idx), n(r.n), n(r.in_sum));
+      if (r.out_idx != null)
+        b.observe(tokenUsage, { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' }, n(r.out_idx), n(r.n), n(r.out_sum));
+    }
+
+    const toolCalls = this.f(METRIC_OPENCODE_TOOL_CALLS);
+    const toolDuration = this.f(METRIC_OPENCODE_TOOL_DURATION);
+    for (const r of a.tools) {
+      const t = tool(r.tool);
+      b.add(toolCalls, { tool: t, status: s(r.status) }, n(r.n));
+      if (r.dur_idx == null) continue;
+      b.observe(toolDuration, { tool: t }, n(r.dur_idx), n(r.n), n(r.dur_sum));
+      const gen: Attributes = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+        [ATTR_GEN_AI_PROVIDER_NAME]: providerName(r.provider == null ? null : String(r.provider)),
+        [ATTR_GEN_AI_REQUEST_MODEL]: model(r.model),
+        [ATTR_GEN_AI_TOOL_NAME]: t,
+      };
+      if (r.error_type != null) gen[ATTR_ERROR_TYPE] = String(r.error_type);
+      b.observe(duration, gen, n(r.dur_idx), n(r.n), n(r.dur_sum));
+    }
+
+    const errors = this.f(METRIC_OPENCODE_ERRORS);
+    for (const r of a.errors)
+      b.add(
+        errors,
+        { category: s(r.category), source: s(r.source), provider: s(r.provider), model: model(r.model) },
+        n(r.n),
+      );
+    const sessions = this.f(METRIC_OPENCODE_SESSIONS);
+    for (const r of a.sessions) b.add(sessions, { project: proj(r.project), kind: s(r.kind) }, n(r.n));
+    const exchanges = this.f(METRIC_OPENCODE_EXCHANGES);
+    for (const r of a.exchanges)
+      b.add(exchanges, { project: proj(r.project), agent: s(r.agent), status: s(r.status) }, n(r.n));
+
+    this.merge(b);
+    this.ready = true;
+    this.refreshedAt = Date.now();
+  }
+
+  /** Monotonic per series while the process lives: never below the last value; vanished series keep theirs. */
+  private merge(b: Batch): void {
+    for (const [name, values] of b.values) {
+      const f = this.f(name);
+      for (const [k, v] of values) {
+        const cur = f.series.get(k);
+        if (!cur) {
+          f.series.set(k, v);
+          continue;
+        }
+        if (typeof v.value === 'number') {
+          cur.value = Math.max(cur.value as number, v.value);
+        } else {
+          const c = cur.value as HistogramValue;
+          const counts = c.counts.map((x, i) => Math.max(x, (v.value as HistogramValue).counts[i] ?? 0));
+          cur.value = { counts, sum: Math.max(c.sum, v.value.sum) };
+        }
+      }
+    }
+  }
+
+  /** True once the store has been read (before that the usage series are not exposed). */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  async collect(): Promise<CollectionResult> {
+    const end = hrTime();
+    const metrics: MetricData[] = [];
+    for (const f of this.families.values()) {
+      if (f.series.size === 0) continue;
+      const descriptor = { name: f.name, description: f.description, unit: f.unit, valueType: ValueType.DOUBLE };
+      if (f.kind === 'counter') {
+        metrics.push({
+          descriptor,
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.SUM,
+          isMonotonic: true,
+          dataPoints: [...f.series.values()].map((p) => ({
+            startTime: this.startTime,
+            endTime: end,
+            attributes: p.attributes,
+            value: p.value as number,
+          })),
+        });
+      } else {
+        metrics.push({
+          descriptor,
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: [...f.series.values()].map((p) => {
+            const h = p.value as HistogramValue;
+            return {
+              startTime: this.startTime,
+              endTime: end,
+              attributes: p.attributes,
+              value: {
+                buckets: { boundaries: [...(f.boundaries ?? [])], counts: [...h.counts] },
+                sum: h.sum,
+                count: h.counts.reduce((x, y) => x + y, 0),
+              },
+            };
+          }),
+        });
+      }
+    }
+    return {
+      resourceMetrics: {
+        resource: this.opts.resource,
+        scopeMetrics: [{ scope: { name: INSTRUMENTATION_SCOPE_NAME, version: this.opts.version }, metrics }],
+      },
+      errors: [],
+    };
+  }
+}
