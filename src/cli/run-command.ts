@@ -22,13 +22,24 @@ export function registerRunCommand(program: Command): void {
     .addOption(
       new Option('--api-token <token>', 'bearer token required by the API').env('OCBRIDGE_API_TOKEN'),
     )
-    .option('--metrics-top-n <n>', 'distinct project and model label values on /metrics (rest: other)', Number, 20)
-    .addOption(
-      new Option('--metrics-otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this URL (…/v1/metrics)').env(
-        'OCBRIDGE_METRICS_OTLP_ENDPOINT',
-      ),
+    .option(
+      '--metrics-top-n <n>',
+      'distinct project and model label values on /metrics (rest: other)',
+      Number,
+      20,
     )
-    .option('--metrics-refresh <ms>', 'recompute usage metrics from the store at most this often', Number, 5000)
+    .addOption(
+      new Option(
+        '--metrics-otlp-endpoint <url>',
+        'also push metrics over OTLP/HTTP to this URL (…/v1/metrics)',
+      ).env('OCBRIDGE_METRICS_OTLP_ENDPOINT'),
+    )
+    .option(
+      '--metrics-refresh <ms>',
+      'recompute usage metrics from the store at most this often',
+      Number,
+      5000,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])

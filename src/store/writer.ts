@@ -106,6 +106,14 @@ export interface WriteStats {
   problems: Record<string, number>;
 }
 
+export const PROBLEM_REASONS = [
+  'schema_warning',
+  'invalid_json',
+  'invalid_record',
+  'unreadable_file',
+  'unreadable_source',
+] as const;
+
 /** A low-cardinality name for an ingest problem's reason (for metrics; the full text is in ingest_errors). */
 export function problemReason(reason: string, severity: string): string {
   if (severity === 'warning' || reason.startsWith('schema:')) return 'schema_warning';

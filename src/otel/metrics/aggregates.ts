@@ -91,7 +91,11 @@ const TOOLS_SQL = `
   WHERE tc.status IN ('completed', 'error') OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL
   GROUP BY ALL`;
 
-export async function readUsageAggregates(conn: DuckDBConnection, now: Date, idleMs: number): Promise<UsageAggregates> {
+export async function readUsageAggregates(
+  conn: DuckDBConnection,
+  now: Date,
+  idleMs: number,
+): Promise<UsageAggregates> {
   const cutoff = new Date(now.getTime() - idleMs).toISOString().replace('T', ' ').replace('Z', '');
   const usage = await rows(
     conn,

@@ -4,8 +4,9 @@
  * `s`) and `# TYPE x_total counter`: fine as comments in 0.0.4 (we drop them anyway), but OpenMetrics
  * wants counter families named without `_total`, a UNIT only when it is the name's suffix, and `# EOF`.
  */
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -21,7 +22,10 @@ export function wantsOpenMetrics(accept: string | null | undefined): boolean {
   let om = -1;
   let text = -1;
   for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().split(';').map((x) => x.trim());
+    const [type, ...params] = part
+      .trim()
+      .split(';')
+      .map((x) => x.trim());
     const q = Number(params.find((p) => p.startsWith('q='))?.slice(2) ?? 1);
     if (type === 'application/openmetrics-text') om = Math.max(om, q);
     else if (type === 'text/plain' || type === '*/*') text = Math.max(text, q);

@@ -17,7 +17,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Store } from '../../store/db.ts';
-import type { WriteStats } from '../../store/writer.ts';
+import { PROBLEM_REASONS, type WriteStats } from '../../store/writer.ts';
 import { computePending } from '../ledger.ts';
 import {
   ATTR_SERVICE_NAME,
@@ -104,10 +104,19 @@ export class BridgeMetrics {
   private readonly httpDuration;
   private readonly health = new Map<string, HealthResult>();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  private self = { lastIngestSeconds: null as number | null, spansExported: 0, spansFailed: 0, backlog: null as number | null };
+  private self = {
+    lastIngestSeconds: null as number | null,
+    spansExported: 0,
+    spansFailed: 0,
+    backlog: null as number | null,
+  };
   private readonly rows = new Map<string, number>();
-  private readonly problems = new Map<string, number>();
-  private readonly seen = new WeakMap<WriteStats, { rows: Record<string, number>; problems: Record<string, number> }>();
+  /** every reason starts at 0, so the first problem shows in increase() */
+  private readonly problems = new Map<string, number>(PROBLEM_REASONS.map((r) => [r, 0]));
+  private readonly seen = new WeakMap<
+    WriteStats,
+    { rows: Record<string, number>; problems: Record<string, number> }
+  >();
   private bridge: IngestEvents | null = null;
   /** ms the last refresh of the usage values took */
   lastRefreshMs = 0;
@@ -120,7 +129,12 @@ export class BridgeMetrics {
       [ATTR_SERVICE_NAME]: opts.serviceName ?? 'ocbridge',
       [ATTR_SERVICE_VERSION]: opts.version,
     });
-    this.usage = new UsageProducer({ topN: opts.topN, topTools: opts.topTools, resource, version: opts.version });
+    this.usage = new UsageProducer({
+      topN: opts.topN,
+      topTools: opts.topTools,
+      resource,
+      version: opts.version,
+    });
     this.prometheus = new PrometheusExporter({
       preventServerStart: true,
       withoutScopeInfo: true,
@@ -146,56 +160,96 @@ export class BridgeMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: HTTP_BUCKETS },
     });
-    const counter = (name: string, description: string, get: () => Iterable<[Attributes, number]>, unit?: string) =>
+    const counter = (
+      name: string,
+      description: string,
+      get: () => Iterable<[Attributes, number]>,
+      unit?: string,
+    ) =>
       meter.createObservableCounter(name, { description, unit }).addCallback((r) => {
         for (const [a, v] of get()) r.observe(v, a);
       });
-    const gauge = (name: string, description: string, get: () => Iterable<[Attributes, number]>, unit?: string) =>
+    const gauge = (
+      name: string,
+      description: string,
+      get: () => Iterable<[Attributes, number]>,
+      unit?: string,
+    ) =>
       meter.createObservableGauge(name, { description, unit }).addCallback((r) => {
         for (const [a, v] of get()) r.observe(v, a);
       });
     const one = (v: number | null): Iterable<[Attributes, number]> => (v == null ? [] : [[{}, v]]);
 
-    counter(METRIC_BRIDGE_ROWS_INGESTED, 'Rows written to the store by this process, by table and source', () => {
-      this.pullWriteStats();
-      return [...this.rows].map(([k, v]) => {
-        const [table = '', source = ''] = k.split('/');
-        return [{ table, source }, v] as [Attributes, number];
-      });
-    });
+    counter(
+      METRIC_BRIDGE_ROWS_INGESTED,
+      'Rows written to the store by this process, by table and source',
+      () => {
+        this.pullWriteStats();
+        return [...this.rows].map(([k, v]) => {
+          const [table = '', source = ''] = k.split('/');
+          return [{ table, source }, v] as [Attributes, number];
+        });
+      },
+    );
     counter(METRIC_BRIDGE_INGEST_ERRORS, 'Ingest problems recorded by this process, by reason', () => {
       this.pullWriteStats();
       return [...this.problems].map(([reason, v]) => [{ reason }, v] as [Attributes, number]);
     });
-    gauge(METRIC_BRIDGE_WATCH_LAG, 'Age of the oldest source change seen but not yet applied (0 when caught up)', () =>
-      one(this.bridge ? this.bridge.pendingAgeMs() / 1000 : null), 's');
-    gauge(METRIC_BRIDGE_LAST_INGEST, 'Unix time of the last successful ingest commit', () => one(this.self.lastIngestSeconds), 's');
+    gauge(
+      METRIC_BRIDGE_WATCH_LAG,
+      'Age of the oldest source change seen but not yet applied (0 when caught up)',
+      () => one(this.bridge ? this.bridge.pendingAgeMs() / 1000 : null),
+      's',
+    );
+    gauge(
+      METRIC_BRIDGE_LAST_INGEST,
+      'Unix time of the last successful ingest commit',
+      () => one(this.self.lastIngestSeconds),
+      's',
+    );
     gauge(METRIC_BRIDGE_EXPORT_BACKLOG, 'Complete exchanges not yet exported as traces (export ledger)', () =>
-      one(this.self.backlog));
+      one(this.self.backlog),
+    );
     counter(METRIC_BRIDGE_SPANS_EXPORTED, 'Spans acknowledged by the OTLP collector (export ledger)', () =>
-      one(this.self.spansExported));
-    counter(METRIC_BRIDGE_SPANS_FAILED, 'Spans in export attempts the collector did not acknowledge (export ledger)', () =>
-      one(this.self.spansFailed));
+      one(this.self.spansExported),
+    );
+    counter(
+      METRIC_BRIDGE_SPANS_FAILED,
+      'Spans in export attempts the collector did not acknowledge (export ledger)',
+      () => one(this.self.spansFailed),
+    );
     gauge(METRIC_BRIDGE_DB_SIZE, 'DuckDB store file size (with its WAL)', () => one(this.dbSize()), 'By');
-    counter(METRIC_BRIDGE_CPU, 'Process CPU time (user + system)', () => {
-      const u = process.cpuUsage();
-      return one((u.user + u.system) / 1e6);
-    }, 's');
+    counter(
+      METRIC_BRIDGE_CPU,
+      'Process CPU time (user + system)',
+      () => {
+        const u = process.cpuUsage();
+        return one((u.user + u.system) / 1e6);
+      },
+      's',
+    );
     gauge(METRIC_BRIDGE_RSS, 'Process resident memory', () => one(process.memoryUsage().rss), 'By');
-    gauge(METRIC_BRIDGE_EVENTLOOP_LAG, 'Event-loop delay, p99 since the previous collection', () => {
-      const v = this.loopDelay.percentile(99) / 1e9;
-      this.loopDelay.reset();
-      return one(Number.isFinite(v) ? v : 0);
-    }, 's');
+    gauge(
+      METRIC_BRIDGE_EVENTLOOP_LAG,
+      'Event-loop delay, p99 since the previous collection',
+      () => {
+        const v = this.loopDelay.percentile(99) / 1e9;
+        this.loopDelay.reset();
+        return one(Number.isFinite(v) ? v : 0);
+      },
+      's',
+    );
     gauge(METRIC_BRIDGE_BUILD_INFO, 'Build information (always 1)', () => [
       [{ version: opts.version, node_version: process.version }, 1],
     ]);
     gauge(METRIC_BRIDGE_HEALTH_STATUS, 'Health check result (1 pass, 0 fail)', () =>
-      [...this.health.values()].map((h) => [{ check: h.check }, h.ok ? 1 : 0] as [Attributes, number]));
+      [...this.health.values()].map((h) => [{ check: h.check }, h.ok ? 1 : 0] as [Attributes, number]),
+    );
     gauge(METRIC_BRIDGE_HEALTH_VALUE, 'The value a health check compared with its threshold', () =>
       [...this.health.values()]
         .filter((h) => h.value != null && Number.isFinite(h.value))
-        .map((h) => [{ check: h.check }, h.value as number] as [Attributes, number]));
+        .map((h) => [{ check: h.check }, h.value as number] as [Attributes, number]),
+    );
   }
 
   /** Follows live mode: reads the store once history is loaded, then after each derivation (throttled). */
@@ -213,7 +267,8 @@ export class BridgeMetrics {
     const st = this.bridge?.writeStats;
     if (!st) return;
     const last = this.seen.get(st) ?? { rows: {}, problems: {} };
-    for (const [k, v] of Object.entries(st.rows)) this.rows.set(k, (this.rows.get(k) ?? 0) + v - (last.rows[k] ?? 0));
+    for (const [k, v] of Object.entries(st.rows))
+      this.rows.set(k, (this.rows.get(k) ?? 0) + v - (last.rows[k] ?? 0));
     for (const [k, v] of Object.entries(st.problems))
       this.problems.set(k, (this.problems.get(k) ?? 0) + v - (last.problems[k] ?? 0));
     this.seen.set(st, { rows: { ...st.rows }, problems: { ...st.problems } });
@@ -266,7 +321,9 @@ export class BridgeMetrics {
         s.lastIngestSeconds = Math.max(s.lastIngestSeconds ?? 0, st.lastIngestSeconds ?? 0) || null;
         s.spansExported = Math.max(s.spansExported, st.spansExported);
         s.spansFailed = Math.max(s.spansFailed, st.spansFailed);
-        s.backlog = (await computePending(this.conn, { idleTimeoutMs: idle, batchSpans: 1e12, now })).exchanges;
+        s.backlog = (
+          await computePending(this.conn, { idleTimeoutMs: idle, batchSpans: 1e12, now })
+        ).exchanges;
       } finally {
         this.lastRefresh = Date.now();
         this.lastRefreshMs = performance.now() - t0;

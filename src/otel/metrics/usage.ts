@@ -88,7 +88,10 @@ const n = (v: V) => (v == null ? 0 : Number(v));
 
 /** Accumulates one refresh's values per series before they are merged (max) into the families. */
 class Batch {
-  readonly values = new Map<string, Map<string, { attributes: Attributes; value: number | HistogramValue }>>();
+  readonly values = new Map<
+    string,
+    Map<string, { attributes: Attributes; value: number | HistogramValue }>
+  >();
   add(f: Family, attributes: Attributes, v: number): void {
     const m = this.of(f);
     const k = key(attributes);
@@ -141,8 +144,13 @@ export class UsageProducer implements MetricProducer {
     this.project = new BoundedLabel(top);
     this.model = new BoundedLabel(top);
     this.tool = new BoundedLabel(opts.topTools ?? 50);
-    const fam = (name: string, description: string, unit: string, kind: Kind, boundaries?: readonly number[]) =>
-      this.families.set(name, { name, description, unit, kind, boundaries, series: new Map() });
+    const fam = (
+      name: string,
+      description: string,
+      unit: string,
+      kind: Kind,
+      boundaries?: readonly number[],
+    ) => this.families.set(name, { name, description, unit, kind, boundaries, series: new Map() });
     fam(
       METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
       'Tokens per LLM call (input includes cache read and write, output includes reasoning)',
@@ -157,14 +165,35 @@ export class UsageProducer implements MetricProducer {
       'histogram',
       GEN_AI_OPERATION_DURATION_BUCKETS,
     );
-    fam(METRIC_OPENCODE_TOKENS, 'Tokens used, by type (as OpenCode records them: input excludes cache)', '{token}', 'counter');
-    fam(METRIC_OPENCODE_COST_USD, 'Cost in USD: recorded by OpenCode, and computed from the price list', 'USD', 'counter');
+    fam(
+      METRIC_OPENCODE_TOKENS,
+      'Tokens used, by type (as OpenCode records them: input excludes cache)',
+      '{token}',
+      'counter',
+    );
+    fam(
+      METRIC_OPENCODE_COST_USD,
+      'Cost in USD: recorded by OpenCode, and computed from the price list',
+      'USD',
+      'counter',
+    );
     fam(METRIC_OPENCODE_LLM_CALLS, 'Finished LLM calls (steps)', '{call}', 'counter');
     fam(METRIC_OPENCODE_TOOL_CALLS, 'Finished tool calls, by final status', '{call}', 'counter');
-    fam(METRIC_OPENCODE_TOOL_DURATION, 'Tool execution time', 's', 'histogram', GEN_AI_OPERATION_DURATION_BUCKETS);
+    fam(
+      METRIC_OPENCODE_TOOL_DURATION,
+      'Tool execution time',
+      's',
+      'histogram',
+      GEN_AI_OPERATION_DURATION_BUCKETS,
+    );
     fam(METRIC_OPENCODE_ERRORS, 'Errors by category and source (message, tool, retry)', '{error}', 'counter');
     fam(METRIC_OPENCODE_SESSIONS, 'Sessions (root and sub-agent)', '{session}', 'counter');
-    fam(METRIC_OPENCODE_EXCHANGES, 'Finished exchanges (user prompt and everything that answered it)', '{exchange}', 'counter');
+    fam(
+      METRIC_OPENCODE_EXCHANGES,
+      'Finished exchanges (user prompt and everything that answered it)',
+      '{exchange}',
+      'counter',
+    );
   }
 
   private f(name: string): Family {
@@ -176,7 +205,8 @@ export class UsageProducer implements MetricProducer {
   /** Replaces the cached values with a new read of the store (each series max'ed with its last value). */
   update(a: UsageAggregates): void {
     // rank once, by all-time tokens: the biggest projects and models keep their names
-    const tokensOf = (r: Row) => n(r.input) + n(r.output) + n(r.reasoning) + n(r.cache_read) + n(r.cache_write);
+    const tokensOf = (r: Row) =>
+      n(r.input) + n(r.output) + n(r.reasoning) + n(r.cache_read) + n(r.cache_write);
     const rank = (pick: (r: Row) => string) => {
       const m = new Map<string, number>();
       for (const r of a.usage) m.set(pick(r), (m.get(pick(r)) ?? 0) + tokensOf(r));
@@ -194,7 +224,12 @@ export class UsageProducer implements MetricProducer {
     const tokens = this.f(METRIC_OPENCODE_TOKENS);
     const cost = this.f(METRIC_OPENCODE_COST_USD);
     for (const r of a.usage) {
-      const base = { provider: s(r.provider), model: model(r.model), agent: s(r.agent), project: proj(r.project) };
+      const base = {
+        provider: s(r.provider),
+        model: model(r.model),
+        agent: s(r.agent),
+        project: proj(r.project),
+      };
       for (const t of ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const)
         b.add(tokens, { ...base, type: t }, n(r[t]));
       b.add(cost, { ...base, kind: 'recorded' }, n(r.recorded));
@@ -207,7 +242,12 @@ export class UsageProducer implements MetricProducer {
     for (const r of a.steps) {
       b.add(
         calls,
-        { provider: s(r.provider), model: model(r.model), agent: s(r.agent), status: r.failed ? 'error' : 'ok' },
+        {
+          provider: s(r.provider),
+          model: model(r.model),
+          agent: s(r.agent),
+          status: r.failed ? 'error' : 'ok',
+        },
         n(r.n),
       );
       const gen = {
@@ -224,9 +264,21 @@ export class UsageProducer implements MetricProducer {
           n(r.dur_sum),
         );
       if (r.in_idx != null)
-        b.observe(tokenUsage, { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' }, n(r.in_idx), n(r.n), n(r.in_sum));
+        b.observe(
+          tokenUsage,
+          { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' },
+          n(r.in_idx),
+          n(r.n),
+          n(r.in_sum),
+        );
       if (r.out_idx != null)
-        b.observe(tokenUsage, { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' }, n(r.out_idx), n(r.n), n(r.out_sum));
+        b.observe(
+          tokenUsage,
+          { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' },
+          n(r.out_idx),
+          n(r.n),
+          n(r.out_sum),
+        );
     }
 
     const toolCalls = this.f(METRIC_OPENCODE_TOOL_CALLS);
@@ -295,7 +347,12 @@ export class UsageProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     for (const f of this.families.values()) {
       if (f.series.size === 0) continue;
-      const descriptor = { name: f.name, description: f.description, unit: f.unit, valueType: ValueType.DOUBLE };
+      const descriptor = {
+        name: f.name,
+        description: f.description,
+        unit: f.unit,
+        valueType: ValueType.DOUBLE,
+      };
       if (f.kind === 'counter') {
         metrics.push({
           descriptor,

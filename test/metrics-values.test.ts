@@ -1,0 +1,215 @@
+/**
+ * Usage metric values after ingesting a generated corpus: exact token and cost totals by label
+ * (against the generator's manifest and the store), monotonic merging, top-N bounding, and the
+ * exposition formats (promtool check metrics on the 0.0.4 text).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCorpus, type Manifest } from '../src/gen/index.ts';
+import { wantsOpenMetrics } from '../src/otel/metrics/exposition.ts';
+import { type BridgeMetrics, createMetrics } from '../src/otel/metrics/index.ts';
+import { BoundedLabel } from '../src/otel/metrics/usage.ts';
+import type { Store } from '../src/store/db.ts';
+import { tempDir } from './support/datadir.ts';
+import { ingestInto, rows } from './support/store.ts';
+
+/** Parses Prometheus text into (name, labels, value) samples. */
+export function parseSamples(
+  text: string,
+): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`bad sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1] as string] = l[2] as string;
+    out.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+const sum = (xs: { value: number }[]) => xs.reduce((a, b) => a + b.value, 0);
+
+describe('usage metrics from the store', () => {
+  let store: Store;
+  let manifest: Manifest;
+  let metrics: BridgeMetrics;
+  let text: string;
+
+  beforeAll(async () => {
+    const dir = tempDir('ocb-metrics-');
+    manifest = await generateCorpus({
+      out: join(dir, 'corpus'),
+      sessions: 12,
+      seed: 'metrics',
+      layout: 'mixed',
+    });
+    ({ store } = await ingestInto(join(dir, 'corpus')));
+    metrics = createMetrics(store, { version: 'test', topN: 20 });
+    await metrics.refresh();
+    text = await (await metrics.handle(new Request('http://x/metrics'))).text();
+  }, 120_000);
+  afterAll(async () => {
+    await metrics?.shutdown();
+    store?.close();
+  });
+
+  it('token totals by provider/model equal the manifest, exactly', () => {
+    const s = parseSamples(text).filter((x) => x.name === 'opencode_tokens_total');
+    for (const [key, m] of Object.entries(manifest.byModel)) {
+      const [provider, ...rest] = key.split('/');
+      const model = rest.join('/');
+      const of = (type: string) =>
+        sum(
+          s.filter(
+            (x) => x.labels.provider === provider && x.labels.model === model && x.labels.type === type,
+          ),
+        );
+      expect({ key, input: of('input'), output: of('output'), reasoning: of('reasoning') }).toEqual({
+        key,
+        input: m.input,
+        output: m.output,
+        reasoning: m.reasoning,
+      });
+      expect(of('cache_read')).toBe(m.cache_read);
+      expect(of('cache_write')).toBe(m.cache_write);
+    }
+    const all = (type: string) => sum(s.filter((x) => x.labels.type === type));
+    expect(all('input')).toBe(manifest.totals.tokens.input);
+    expect(all('cache_read')).toBe(manifest.totals.tokens.cache_read);
+  });
+
+  it('recorded cost equals the manifest; computed cost equals the store, by label', async () => {
+    const s = parseSamples(text).filter((x) => x.name === 'opencode_cost_usd_total');
+    const recorded = sum(s.filter((x) => x.labels.kind === 'recorded'));
+    expect(recorded).toBeCloseTo(manifest.totals.cost, 9);
+    const byLabel = await rows(
+      store,
+      `SELECT provider_id AS provider, model_id AS model, agent, sum(computed_cost_usd)::DOUBLE AS c
+       FROM daily_stats GROUP BY ALL`,
+    );
+    for (const r of byLabel) {
+      const got = sum(
+        s.filter(
+          (x) =>
+            x.labels.kind === 'computed' &&
+            x.labels.provider === r.provider &&
+            x.labels.model === r.model &&
+            x.labels.agent === r.agent,
+        ),
+      );
+      expect(got).toBeCloseTo(Number(r.c ?? 0), 9);
+    }
+  });
+
+  it('counts sessions, tool calls, errors and LLM calls as the store does', async () => {
+    const p = parseSamples(text);
+    const sessions = p.filter((x) => x.name === 'opencode_sessions_total');
+    expect(sum(sessions)).toBe(manifest.totals.sessions);
+    expect(sum(sessions.filter((x) => x.labels.kind === 'subagent'))).toBe(manifest.totals.childSessions);
+    const tools = p.filter((x) => x.name === 'opencode_tool_calls_total');
+    const finished = (s: string) => sum(tools.filter((x) => x.labels.status === s));
+    expect(finished('completed')).toBe(manifest.totals.toolCallsByStatus.completed);
+    expect(finished('error')).toBe(manifest.totals.toolCallsByStatus.error);
+    const [e] = await rows(store, 'SELECT count(*)::DOUBLE AS n FROM errors');
+    expect(sum(p.filter((x) => x.name === 'opencode_errors_total'))).toBe(Number(e?.n));
+    // every finished LLM call is in the duration histogram once
+    const calls = sum(p.filter((x) => x.name === 'opencode_llm_calls_total'));
+    const chat = sum(
+      p.filter(
+        (x) =>
+          x.name === 'gen_ai_client_operation_duration_count' && x.labels.gen_ai_operation_name === 'chat',
+      ),
+    );
+    expect(chat).toBe(calls);
+    // histogram buckets are cumulative and end at _count
+    const inf = p.filter((x) => x.name === 'gen_ai_client_token_usage_bucket' && x.labels.le === '+Inf');
+    expect(sum(inf)).toBe(sum(p.filter((x) => x.name === 'gen_ai_client_token_usage_count')));
+    // token usage (conventions): input = input + cache read + cache write
+    const inputSum = sum(
+      p.filter((x) => x.name === 'gen_ai_client_token_usage_sum' && x.labels.gen_ai_token_type === 'input'),
+    );
+    const [st] = await rows(
+      store,
+      `SELECT sum(coalesce(input_tokens,0) + coalesce(cache_read_tokens,0) + coalesce(cache_write_tokens,0))::DOUBLE AS n
+       FROM steps WHERE token_source IS NOT NULL`,
+    );
+    expect(inputSum).toBeLessThanOrEqual(Number(st?.n));
+  });
+
+  it('a second read of an unchanged store gives the same values; labels never go backwards', async () => {
+    await metrics.refresh();
+    const again = await (await metrics.handle(new Request('http://x/metrics'))).text();
+    const usage = (t: string) =>
+      parseSamples(t)
+        .filter((x) =>
+          /^(opencode_(tokens|cost_usd|sessions|errors|tool_calls|llm_calls|exchanges)_total|gen_ai_)/.test(
+            x.name,
+          ),
+        )
+        .map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`)
+        .sort();
+    expect(usage(again)).toEqual(usage(text));
+  });
+
+  it('top N bounds project and model labels (the rest is other)', async () => {
+    const small = createMetrics(store, { version: 'test', topN: 2 });
+    try {
+      await small.refresh();
+      const p = parseSamples(await (await small.handle(new Request('http://x/metrics'))).text());
+      const tokens = p.filter((x) => x.name === 'opencode_tokens_total');
+      const models = new Set(tokens.map((x) => x.labels.model));
+      expect(models.size).toBe(3);
+      expect(models.has('other')).toBe(true);
+      expect(new Set(tokens.map((x) => x.labels.project)).size).toBeLessThanOrEqual(3);
+      // nothing lost: the totals are the same
+      expect(sum(tokens)).toBe(sum(parseSamples(text).filter((x) => x.name === 'opencode_tokens_total')));
+    } finally {
+      await small.shutdown();
+    }
+    const b = new BoundedLabel(2);
+    b.admit(['a', 'b', 'c']);
+    expect([b.map('a'), b.map('b'), b.map('c')]).toEqual(['a', 'b', 'other']);
+  });
+
+  it('passes promtool check metrics (0.0.4 text) and serves OpenMetrics only when asked', async () => {
+    expect(text).not.toContain('# UNIT');
+    execFileSync('promtool', ['check', 'metrics'], { input: text });
+    const res = await metrics.handle(
+      new Request('http://x/metrics', { headers: { accept: 'application/openmetrics-text;version=1.0.0' } }),
+    );
+    expect(res.headers.get('content-type')).toContain('application/openmetrics-text');
+    const om = await res.text();
+    expect(om.trimEnd().endsWith('# EOF')).toBe(true);
+    expect(om).toContain('# TYPE opencode_tokens counter\n');
+    expect(om).toContain('# UNIT opencode_tool_duration_seconds seconds');
+    expect(om).not.toContain('{token}');
+    expect(wantsOpenMetrics('text/plain;version=0.0.4')).toBe(false);
+    expect(wantsOpenMetrics('application/openmetrics-text;q=0.1,text/plain;q=0.5')).toBe(false);
+  });
+
+  it('recordHealth sets the health gauges; onRequest feeds the HTTP histogram', async () => {
+    metrics.recordHealth([
+      { check: 'watch_lag', ok: true, value: 0.5 },
+      { check: 'export', ok: false, value: null },
+    ]);
+    metrics.onRequest({ method: 'GET', route: '/api/health', status: 200, seconds: 0.002 });
+    const p = parseSamples(await (await metrics.handle(new Request('http://x/metrics'))).text());
+    const h = (name: string, check: string) =>
+      p.find((x) => x.name === name && x.labels.check === check)?.value;
+    expect(h('opencode_bridge_health_check_status', 'watch_lag')).toBe(1);
+    expect(h('opencode_bridge_health_check_status', 'export')).toBe(0);
+    expect(h('opencode_bridge_health_check_value', 'watch_lag')).toBe(0.5);
+    expect(h('opencode_bridge_health_check_value', 'export')).toBeUndefined();
+    expect(
+      p.find(
+        (x) =>
+          x.name === 'opencode_bridge_http_request_duration_seconds_count' &&
+          x.labels.route === '/api/health',
+      )?.value,
+    ).toBe(1);
+  });
+});
