@@ -339,7 +339,9 @@ export class BridgeMetrics {
 
   /** Answers GET /metrics. */
   async handle(req: Request): Promise<Response> {
+    const gen = this.usage.generation;
     const { resourceMetrics, errors } = await this.prometheus.collect();
+    this.usage.release(gen);
     if (errors.length > 0) this.opts.onError?.(new Error(`metrics collection: ${String(errors[0])}`));
     const om = wantsOpenMetrics(req.headers.get('accept'));
     return new Response(om ? toOpenMetrics(resourceMetrics) : toPrometheusText(resourceMetrics), {

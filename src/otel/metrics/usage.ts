@@ -78,7 +78,18 @@ interface Family {
   kind: Kind;
   boundaries?: readonly number[];
   /** series key → attributes and value */
-  series: Map<string, { attributes: Attributes; value: number | HistogramValue }>;
+  series: Map<string, Series>;
+}
+
+interface Series {
+  attributes: Attributes;
+  value: number | HistogramValue;
+  /**
+   * A series that appears while live is shown as 0 until a scrape saw it (then its value), so that
+   * increase() counts its first value; set to the refresh generation that created it.
+   */
+  pendingGen?: number;
+  pendingSince?: number;
 }
 
 const key = (a: Attributes) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)));
@@ -136,6 +147,7 @@ export class UsageProducer implements MetricProducer {
   private readonly tool: BoundedLabel;
   private readonly startTime: HrTime = hrTime();
   private ready = false;
+  private gen = 0;
   /** unix ms of the last refresh */
   refreshedAt: number | null = null;
 
@@ -318,12 +330,14 @@ export class UsageProducer implements MetricProducer {
 
   /** Monotonic per series while the process lives: never below the last value; vanished series keep theirs. */
   private merge(b: Batch): void {
+    this.gen++;
     for (const [name, values] of b.values) {
       const f = this.f(name);
       for (const [k, v] of values) {
         const cur = f.series.get(k);
         if (!cur) {
-          f.series.set(k, v);
+          // the history's series start at their value; a series born live starts at 0 (see Series)
+          f.series.set(k, this.ready ? { ...v, pendingGen: this.gen, pendingSince: Date.now() } : v);
           continue;
         }
         if (typeof v.value === 'number') {
@@ -335,6 +349,25 @@ export class UsageProducer implements MetricProducer {
         }
       }
     }
+  }
+
+  /** The refresh generation (pass it to release() after a scrape that started at it). */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * A scrape that began at generation `gen` has shown the new series as 0: show their values from now
+   * on. Series nobody scraped are released after `holdMs` anyway (OTLP-only setups).
+   */
+  release(gen: number, holdMs = 120_000): void {
+    const old = Date.now() - holdMs;
+    for (const f of this.families.values())
+      for (const p of f.series.values())
+        if (p.pendingGen !== undefined && (p.pendingGen <= gen || (p.pendingSince ?? 0) < old)) {
+          p.pendingGen = undefined;
+          p.pendingSince = undefined;
+        }
   }
 
   /** True once the store has been read (before that the usage series are not exposed). */
@@ -363,7 +396,7 @@ export class UsageProducer implements MetricProducer {
             startTime: this.startTime,
             endTime: end,
             attributes: p.attributes,
-            value: p.value as number,
+            value: p.pendingGen === undefined ? (p.value as number) : 0,
           })),
         });
       } else {
@@ -372,7 +405,10 @@ export class UsageProducer implements MetricProducer {
           aggregationTemporality: AggregationTemporality.CUMULATIVE,
           dataPointType: DataPointType.HISTOGRAM,
           dataPoints: [...f.series.values()].map((p) => {
-            const h = p.value as HistogramValue;
+            const h =
+              p.pendingGen === undefined
+                ? (p.value as HistogramValue)
+                : { counts: (p.value as HistogramValue).counts.map(() => 0), sum: 0 };
             return {
               startTime: this.startTime,
               endTime: end,
