@@ -40,11 +40,11 @@ export function toPrometheusText(rm: ResourceMetrics): string {
     if (line.startsWith('# UNIT ') || line === '# no registered metrics' || line === '') continue;
     out.push(line);
   }
-  return `${out.join('\n')}\n`;
+  return out.length ? `${out.join('\n')}\n` : '';
 }
 
-/** OpenMetrics 1.0 text. */
-export function toOpenMetrics(rm: ResourceMetrics): string {
+/** OpenMetrics 1.0 text (`eof: false` leaves out `# EOF`, to append more families). */
+export function toOpenMetrics(rm: ResourceMetrics, o: { eof?: boolean } = {}): string {
   const lines = serializer.serialize(rm).split('\n');
   const types = new Map<string, string>();
   for (const l of lines) {
@@ -71,6 +71,6 @@ export function toOpenMetrics(rm: ResourceMetrics): string {
     if (l.startsWith('#')) continue;
     out.push(l);
   }
-  out.push('# EOF');
-  return `${out.join('\n')}\n`;
+  if (o.eof !== false) out.push('# EOF');
+  return out.length ? `${out.join('\n')}\n` : '';
 }

@@ -139,7 +139,6 @@ export class BridgeMetrics {
       preventServerStart: true,
       withoutScopeInfo: true,
       withoutTargetInfo: true,
-      metricProducers: [this.usage],
     });
     const readers: (PrometheusExporter | PeriodicExportingMetricReader)[] = [this.prometheus];
     if (opts.otlpEndpoint) {
@@ -340,11 +339,19 @@ export class BridgeMetrics {
   /** Answers GET /metrics. */
   async handle(req: Request): Promise<Response> {
     const gen = this.usage.generation;
+    // self-metrics through the SDK and the exporter's serializer; the (big) usage part rendered from cache
     const { resourceMetrics, errors } = await this.prometheus.collect();
-    this.usage.release(gen);
     if (errors.length > 0) this.opts.onError?.(new Error(`metrics collection: ${String(errors[0])}`));
     const om = wantsOpenMetrics(req.headers.get('accept'));
-    return new Response(om ? toOpenMetrics(resourceMetrics) : toPrometheusText(resourceMetrics), {
+    const body = om
+      ? Buffer.concat([
+          Buffer.from(toOpenMetrics(resourceMetrics, { eof: false })),
+          this.usage.render('openmetrics'),
+          Buffer.from('# EOF\n'),
+        ])
+      : Buffer.concat([Buffer.from(toPrometheusText(resourceMetrics)), this.usage.render('text')]);
+    this.usage.release(gen);
+    return new Response(body, {
       headers: { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE },
     });
   }

@@ -40,6 +40,7 @@ import {
   METRIC_OPENCODE_TOOL_DURATION,
 } from '../semconv.ts';
 import type { Row, UsageAggregates } from './aggregates.ts';
+import { type Format, labelString, type RenderFamily, renderFamilies } from './render.ts';
 
 export const OTHER = 'other';
 
@@ -83,6 +84,8 @@ interface Family {
 
 interface Series {
   attributes: Attributes;
+  /** rendered labels (render.ts), made once */
+  labels?: string;
   value: number | HistogramValue;
   /**
    * A series that appears while live is shown as 0 until a scrape saw it (then its value), so that
@@ -148,6 +151,10 @@ export class UsageProducer implements MetricProducer {
   private readonly startTime: HrTime = hrTime();
   private ready = false;
   private gen = 0;
+  /** bumped whenever what a scrape shows changes; keys the rendered-text cache */
+  private version = 0;
+  private readonly rendered = new Map<Format, { version: number; bytes: Buffer }>();
+  private readonly agent: BoundedLabel;
   /** unix ms of the last refresh */
   refreshedAt: number | null = null;
 
@@ -156,6 +163,7 @@ export class UsageProducer implements MetricProducer {
     this.project = new BoundedLabel(top);
     this.model = new BoundedLabel(top);
     this.tool = new BoundedLabel(opts.topTools ?? 50);
+    this.agent = new BoundedLabel(top);
     const fam = (
       name: string,
       description: string,
@@ -227,11 +235,13 @@ export class UsageProducer implements MetricProducer {
     if (!this.ready) {
       this.project.admit(rank((r) => s(r.project)));
       this.model.admit(rank((r) => s(r.model)));
+      this.agent.admit(rank((r) => s(r.agent)));
     }
     const b = new Batch();
     const proj = (v: V) => this.project.map(s(v));
     const model = (v: V) => this.model.map(s(v));
     const tool = (v: V) => this.tool.map(s(v));
+    const agent = (v: V) => this.agent.map(s(v));
 
     const tokens = this.f(METRIC_OPENCODE_TOKENS);
     const cost = this.f(METRIC_OPENCODE_COST_USD);
@@ -239,7 +249,7 @@ export class UsageProducer implements MetricProducer {
       const base = {
         provider: s(r.provider),
         model: model(r.model),
-        agent: s(r.agent),
+        agent: agent(r.agent),
         project: proj(r.project),
       };
       for (const t of ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const)
@@ -257,7 +267,7 @@ export class UsageProducer implements MetricProducer {
         {
           provider: s(r.provider),
           model: model(r.model),
-          agent: s(r.agent),
+          agent: agent(r.agent),
           status: r.failed ? 'error' : 'ok',
         },
         n(r.n),
@@ -321,7 +331,7 @@ export class UsageProducer implements MetricProducer {
     for (const r of a.sessions) b.add(sessions, { project: proj(r.project), kind: s(r.kind) }, n(r.n));
     const exchanges = this.f(METRIC_OPENCODE_EXCHANGES);
     for (const r of a.exchanges)
-      b.add(exchanges, { project: proj(r.project), agent: s(r.agent), status: s(r.status) }, n(r.n));
+      b.add(exchanges, { project: proj(r.project), agent: agent(r.agent), status: s(r.status) }, n(r.n));
 
     this.merge(b);
     this.ready = true;
@@ -331,6 +341,7 @@ export class UsageProducer implements MetricProducer {
   /** Monotonic per series while the process lives: never below the last value; vanished series keep theirs. */
   private merge(b: Batch): void {
     this.gen++;
+    this.version++;
     for (const [name, values] of b.values) {
       const f = this.f(name);
       for (const [k, v] of values) {
@@ -365,9 +376,33 @@ export class UsageProducer implements MetricProducer {
     for (const f of this.families.values())
       for (const p of f.series.values())
         if (p.pendingGen !== undefined && (p.pendingGen <= gen || (p.pendingSince ?? 0) < old)) {
+          this.version++;
           p.pendingGen = undefined;
           p.pendingSince = undefined;
         }
+  }
+
+  /** The usage part of `/metrics` (UTF-8), rendered once per change of the values. */
+  render(format: Format): Buffer {
+    const hit = this.rendered.get(format);
+    if (hit && hit.version === this.version) return hit.bytes;
+    const families: RenderFamily[] = [...this.families.values()].map((f) => ({
+      name: f.name,
+      description: f.description,
+      unit: f.unit,
+      kind: f.kind,
+      boundaries: f.boundaries,
+      series: [...f.series.values()].map((p) => {
+        p.labels ??= labelString(p.attributes);
+        let value = p.value;
+        if (p.pendingGen !== undefined)
+          value = typeof value === 'number' ? 0 : { counts: value.counts.map(() => 0), sum: 0 };
+        return { labels: p.labels, value };
+      }),
+    }));
+    const bytes = Buffer.from(renderFamilies(families, format));
+    this.rendered.set(format, { version: this.version, bytes });
+    return bytes;
   }
 
   /** True once the store has been read (before that the usage series are not exposed). */
