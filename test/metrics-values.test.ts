@@ -4,13 +4,17 @@
  * exposition formats (promtool check metrics on the 0.0.4 text).
  */
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus, type Manifest } from '../src/gen/index.ts';
+import type { UsageAggregates } from '../src/otel/metrics/aggregates.ts';
 import { wantsOpenMetrics } from '../src/otel/metrics/exposition.ts';
 import { type BridgeMetrics, createMetrics } from '../src/otel/metrics/index.ts';
-import { BoundedLabel } from '../src/otel/metrics/usage.ts';
-import type { Store } from '../src/store/db.ts';
+import { BoundedLabel, UsageProducer } from '../src/otel/metrics/usage.ts';
+import { openStore, type Store } from '../src/store/db.ts';
 import { tempDir } from './support/datadir.ts';
 import { parseSamples } from './support/metrics.ts';
 import { ingestInto, rows } from './support/store.ts';
@@ -196,4 +200,95 @@ describe('usage metrics from the store', () => {
       )?.value,
     ).toBe(1);
   });
+});
+
+describe('usage values over time (no store)', () => {
+  const agg = (input: number, model = 'm1'): UsageAggregates => ({
+    usage: [
+      {
+        provider: 'p',
+        model,
+        agent: 'build',
+        project: '/w',
+        input,
+        output: 1,
+        reasoning: 0,
+        cache_read: 0,
+        cache_write: 0,
+        recorded: 0.5,
+        computed: 0.25,
+      },
+    ],
+    steps: [],
+    tools: [],
+    errors: [],
+    sessions: [],
+    exchanges: [],
+  });
+  const value = (text: string, model: string) =>
+    sum(
+      parseSamples(text).filter(
+        (x) => x.name === 'opencode_tokens_total' && x.labels.type === 'input' && x.labels.model === model,
+      ),
+    );
+
+  it('never goes backwards; a series born live shows 0 until one scrape saw it', async () => {
+    const u = new UsageProducer({ resource: resourceFromAttributes({}), version: 't' });
+    u.update(agg(100));
+    expect(value(u.render('text').toString(), 'm1')).toBe(100); // history: its value at once
+    u.update(agg(90)); // the store went down (e.g. a deleted session): the counter holds
+    expect(value(u.render('text').toString(), 'm1')).toBe(100);
+    u.update(agg(130));
+    expect(value(u.render('text').toString(), 'm1')).toBe(130);
+    // a new model while live: 0 for the first scrape, then the value
+    const a = agg(130);
+    a.usage.push({ ...(a.usage[0] as object), model: 'm2', input: 7 } as never);
+    u.update(a);
+    const gen = u.generation;
+    expect(value(u.render('text').toString(), 'm2')).toBe(0);
+    u.release(gen);
+    expect(value(u.render('text').toString(), 'm2')).toBe(7);
+    // OTLP collect() agrees with the text
+    const { resourceMetrics } = await u.collect();
+    const tokens = resourceMetrics.scopeMetrics[0]?.metrics.find(
+      (m) => m.descriptor.name === 'opencode.tokens',
+    );
+    const pts = (tokens?.dataPoints ?? []) as { attributes: Record<string, unknown>; value: number }[];
+    expect(pts.find((p) => p.attributes.model === 'm2' && p.attributes.type === 'input')?.value).toBe(7);
+  });
+
+  it('pushes over OTLP/HTTP when an endpoint is configured', async () => {
+    const bodies: string[] = [];
+    const srv = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c) => {
+        b += c;
+      });
+      req.on('end', () => {
+        if (req.url === '/v1/metrics') bodies.push(b);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as AddressInfo).port;
+    const dir = tempDir('ocb-otlp-');
+    const store = await openStore(join(dir, 's.duckdb'));
+    const m = createMetrics(store, {
+      version: 't',
+      otlpEndpoint: `http://127.0.0.1:${port}/v1/metrics`,
+      otlpIntervalMs: 200,
+    });
+    try {
+      m.recordHealth([{ check: 'otlp', ok: true, value: 1 }]);
+      const end = Date.now() + 10_000;
+      while (!bodies.some((b) => b.includes('opencode.bridge.health_check_status')) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(bodies.some((b) => b.includes('opencode.bridge.health_check_status'))).toBe(true);
+    } finally {
+      await m.shutdown();
+      store.close();
+      srv.close();
+    }
+  }, 20_000);
 });
