@@ -63,7 +63,12 @@ const source: IngestEvents = {
   get writeStats(): WriteStats | null {
     return bridge.writeStats;
   },
-  pendingAgeMs: () => bridge.pendingAgeMs(),
+  get lastChangeSeenAt() {
+    return bridge.lastChangeSeenAt;
+  },
+  get lastCommitAt() {
+    return bridge.lastCommitAt;
+  },
 };
 const metrics = createMetrics(store, { version: 'bench', refreshIntervalMs: Number(values.refresh) });
 metrics.attach(source);

@@ -207,5 +207,14 @@ describe('Prometheus scrapes ocbridge run', () => {
     expect(inc).toBeLessThan(1234 * 1.5);
     expect(await scalar('sum(increase(opencode_sessions_total[1m]))')).toBeGreaterThanOrEqual(1);
     expect(await scalar('sum(increase(opencode_sessions_total[1m]))')).toBeLessThan(1.5);
+    // the alert rules' "changes seen but not ingested": caught up, so not positive
+    const behind = await scalar(
+      'time() - opencode_bridge_watch_lag_seconds - opencode_bridge_last_ingest_timestamp_seconds',
+    );
+    expect(behind).toBeDefined();
+    expect(behind as number).toBeLessThan(3);
+    expect(
+      await scalar('sum(opencode_bridge_rows_ingested_total{table="messages",source="json"})'),
+    ).toBeGreaterThanOrEqual(2);
   }, 40_000);
 });

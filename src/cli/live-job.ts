@@ -74,10 +74,10 @@ export class LiveBridge extends EventEmitter<{
     return this.ingestor?.writer.stats ?? null;
   }
 
-  /** ms since the oldest change seen but not yet applied (0 when caught up): the watch lag. */
-  pendingAgeMs(): number {
-    return this.firstEventAt === null ? 0 : performance.now() - this.firstEventAt;
-  }
+  /** Unix ms of the newest source change the watcher reported (null: none yet). */
+  lastChangeSeenAt: number | null = null;
+  /** Unix ms of the last successful apply commit (bulk load or live batch; null: none yet). */
+  lastCommitAt: number | null = null;
 
   /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */
   async start(): Promise<IngestSummary> {
@@ -126,6 +126,7 @@ export class LiveBridge extends EventEmitter<{
     // the history load needed a big buffer pool; watching needs little: give the memory back
     await this.store.conn.run(`SET memory_limit = '${this.opts.liveMemoryLimit ?? '160MB'}'`);
     this.live = true;
+    this.lastCommitAt = Date.now();
     this.emit('ready', summary);
     if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
     return summary;
@@ -135,6 +136,7 @@ export class LiveBridge extends EventEmitter<{
     if (this.stopped) return;
     set.add(item);
     this.firstEventAt ??= performance.now();
+    this.lastChangeSeenAt = Date.now();
     if (this.live) this.schedule(this.opts.debounceMs ?? 25);
   }
 
@@ -193,6 +195,7 @@ export class LiveBridge extends EventEmitter<{
       ok = true;
     } finally {
       await ingestor.writer.endBulk(ok);
+      if (ok) this.lastCommitAt = Date.now();
       if (!ok) {
         // rolled back: nothing of this batch is stored; queue it again
         for (const d of dbs) this.dirtyDb.add(d);

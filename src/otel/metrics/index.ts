@@ -55,7 +55,9 @@ export { BoundedLabel, OTHER, UsageProducer } from './usage.ts';
 export interface IngestEvents {
   on(event: 'applied' | 'derived' | 'ready' | 'flushed', listener: (...args: never[]) => void): unknown;
   readonly writeStats: WriteStats | null;
-  pendingAgeMs(): number;
+  /** unix ms of the newest source change seen, and of the last successful apply commit */
+  readonly lastChangeSeenAt: number | null;
+  readonly lastCommitAt: number | null;
 }
 
 export interface MetricsOptions {
@@ -196,14 +198,14 @@ export class BridgeMetrics {
     });
     gauge(
       METRIC_BRIDGE_WATCH_LAG,
-      'Age of the oldest source change seen but not yet applied (0 when caught up)',
-      () => one(this.bridge ? this.bridge.pendingAgeMs() / 1000 : null),
+      'Now minus the newest source change seen (time() - this = when that change was seen)',
+      () => one(this.watchLag()),
       's',
     );
     gauge(
       METRIC_BRIDGE_LAST_INGEST,
       'Unix time of the last successful ingest commit',
-      () => one(this.self.lastIngestSeconds),
+      () => one(this.lastIngest()),
       's',
     );
     gauge(METRIC_BRIDGE_EXPORT_BACKLOG, 'Complete exchanges not yet exported as traces (export ledger)', () =>
@@ -256,10 +258,25 @@ export class BridgeMetrics {
     this.bridge = bridge;
     bridge.on('ready', () => this.refreshSoon(0));
     bridge.on('derived', () => this.refreshSoon());
-    bridge.on('applied', () => {
-      this.self.lastIngestSeconds = Date.now() / 1000;
-      this.pullWriteStats();
-    });
+    bridge.on('applied', () => this.pullWriteStats());
+  }
+
+  /**
+   * now − newest source change seen. Before this process saw one: now − the last ingest commit, so
+   * `time() - watch_lag - last_ingest_timestamp` (changes seen but not ingested) is 0, not a false alarm.
+   */
+  private watchLag(): number | null {
+    const seen = this.bridge?.lastChangeSeenAt ?? null;
+    const last = this.lastIngest();
+    const t = seen == null ? last : seen / 1000;
+    return t == null ? null : Math.max(0, Date.now() / 1000 - t);
+  }
+
+  /** unix seconds of the last successful ingest commit: this process' own, else the store's checkpoints */
+  private lastIngest(): number | null {
+    const own = this.bridge?.lastCommitAt;
+    const v = Math.max(own == null ? 0 : own / 1000, this.self.lastIngestSeconds ?? 0);
+    return v > 0 ? v : null;
   }
 
   private pullWriteStats(): void {
