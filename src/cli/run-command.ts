@@ -1,12 +1,18 @@
 /** `ocbridge run`: the main job. Loads history, then follows OpenCode live until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, startServer } from '../api/server.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { LiveBridge } from './live-job.ts';
 import { VERSION } from './version.ts';
+
+const metricsInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
 
 export function registerRunCommand(program: Command): void {
   program
@@ -24,8 +30,8 @@ export function registerRunCommand(program: Command): void {
     )
     .option(
       '--metrics-top-n <n>',
-      'distinct project and model label values on /metrics (rest: other)',
-      Number,
+      'distinct project, model and agent label values on /metrics (rest: other)',
+      metricsInt,
       20,
     )
     .addOption(
@@ -37,7 +43,7 @@ export function registerRunCommand(program: Command): void {
     .option(
       '--metrics-refresh <ms>',
       'recompute usage metrics from the store at most this often',
-      Number,
+      metricsInt,
       5000,
     )
     .addOption(
