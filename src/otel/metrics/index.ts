@@ -120,8 +120,9 @@ export class BridgeMetrics {
     { rows: Record<string, number>; problems: Record<string, number> }
   >();
   private bridge: IngestEvents | null = null;
-  /** ms the last refresh of the usage values took */
+  /** ms the last refresh of the usage values took, and how many ran */
   lastRefreshMs = 0;
+  refreshCount = 0;
 
   constructor(
     private readonly store: Store,
@@ -343,6 +344,7 @@ export class BridgeMetrics {
       } finally {
         this.lastRefresh = Date.now();
         this.lastRefreshMs = performance.now() - t0;
+        this.refreshCount++;
         this.refreshing = null;
       }
       if (this.again) {
