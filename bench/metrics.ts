@@ -59,7 +59,7 @@ for (const ev of ['applied', 'derived', 'ready', 'flushed'] as const)
     if (enabled) relay.emit(ev, ...a);
   });
 const source: IngestEvents = {
-  on: (ev, fn) => relay.on(ev, fn as never),
+  on: (ev: string, fn: (...a: never[]) => void) => relay.on(ev, fn as (...a: unknown[]) => void),
   get writeStats(): WriteStats | null {
     return bridge.writeStats;
   },
@@ -110,6 +110,14 @@ const liveDb = join(liveDir, 'opencode.db');
 const sdb = new Database(liveDb);
 sdb.pragma('journal_mode = WAL');
 sdb.exec(V1_DDL);
+// sessions the live messages belong to, so every commit is derived (and the metrics refresh after it)
+for (let i = 0; i < 4; i++)
+  sdb
+    .prepare(
+      `INSERT INTO session (id, project_id, slug, directory, title, version, time_created, time_updated)
+       VALUES (?, 'mbench', 'slug', '/w/mbench', 'bench', '1.18.33', ?, ?)`,
+    )
+    .run(`ses_mbench_${i}`, Date.now(), Date.now());
 await bridge.start();
 const put = sdb.prepare('INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)');
 const nextApplied = () =>

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus, type Manifest } from '../src/gen/index.ts';
-import type { UsageAggregates } from '../src/otel/metrics/aggregates.ts';
+import { familiesOf, readUsageAggregates, type UsageAggregates } from '../src/otel/metrics/aggregates.ts';
 import { wantsOpenMetrics } from '../src/otel/metrics/exposition.ts';
 import { type BridgeMetrics, createMetrics } from '../src/otel/metrics/index.ts';
 import { BoundedLabel, UsageProducer } from '../src/otel/metrics/usage.ts';
@@ -138,9 +138,32 @@ describe('usage metrics from the store', () => {
             x.name,
           ),
         )
-        .map((x) => `${x.name}${JSON.stringify(x.labels)} ${x.value}`)
+        .map((x) => `${x.name}${JSON.stringify(x.labels)} ${Number(x.value.toPrecision(12))}`)
         .sort();
     expect(usage(again)).toEqual(usage(text));
+  });
+
+  it('re-reading some sessions (a live refresh) gives the same totals as reading all', async () => {
+    const conn = await store.instance.connect();
+    try {
+      const ids = (await rows(store, 'SELECT session_id FROM sessions ORDER BY session_id LIMIT 5')).map(
+        (r) => String(r.session_id),
+      );
+      const family = await familiesOf(conn, ids);
+      expect(family.length).toBeGreaterThanOrEqual(5);
+      metrics.usage.update(await readUsageAggregates(conn, new Date(), 30 * 60_000, family), family);
+      const again = await (await metrics.handle(new Request('http://x/metrics'))).text();
+      const usage = (t: string) =>
+        parseSamples(t)
+          .filter((x) =>
+            /^(opencode_(tokens|sessions|errors|tool_calls|llm_calls|exchanges)_total|gen_ai_)/.test(x.name),
+          )
+          .map((x) => `${x.name}${JSON.stringify(x.labels)} ${Number(x.value.toPrecision(12))}`)
+          .sort();
+      expect(usage(again)).toEqual(usage(text));
+    } finally {
+      conn.closeSync();
+    }
   });
 
   it('top N bounds project and model labels (the rest is other)', async () => {

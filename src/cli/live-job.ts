@@ -40,8 +40,8 @@ export interface AppliedEvent {
 export class LiveBridge extends EventEmitter<{
   applied: [AppliedEvent];
   flushed: [];
-  /** Derived data was brought up to date for this many sessions. */
-  derived: [number];
+  /** Derived data was brought up to date for this many sessions (and these: the queued ones). */
+  derived: [number, ReadonlySet<string>];
   ready: [IngestSummary];
   error: [Error];
 }> {
@@ -220,7 +220,7 @@ export class LiveBridge extends EventEmitter<{
         for (;;) {
           const n = (await this.ingestor?.deriveQueued(this.deriveConn)) ?? 0;
           if (n === 0 || this.stopped) break;
-          this.emit('derived', n);
+          this.emit('derived', n, this.ingestor?.lastDerived ?? new Set());
         }
       } catch (e) {
         this.opts.logger?.warn({ err: e }, 'deriving failed; will retry with the next change');

@@ -5,7 +5,7 @@
  * Each histogram query returns one row per (labels, bucket index): `idx` = how many boundaries lie
  * below the value, so bucket `idx` counts values in (boundaries[idx-1], boundaries[idx]] (Prometheus `le`).
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, listValue } from '@duckdb/node-api';
 import { GEN_AI_OPERATION_DURATION_BUCKETS, GEN_AI_TOKEN_USAGE_BUCKETS } from '../semconv.ts';
 
 /** The histogram bucket of a value: 0 … bounds.length (a CASE chain: exact at the boundaries, and fast). */
@@ -18,7 +18,7 @@ const project = (alias: string) =>
 export type Row = Record<string, string | number | null>;
 
 export interface UsageAggregates {
-  /** provider, model, agent, project, input, output, reasoning, cache_read, cache_write, recorded, computed */
+  /** Every row also has `session_id`. provider, model, agent, project, input, output, reasoning, cache_read, cache_write, recorded, computed */
   usage: Row[];
   /** finished LLM calls: provider, model, agent, failed, error_type, dur_idx, in_idx, out_idx, n, dur_sum, in_sum, out_sum */
   steps: Row[];
@@ -47,16 +47,16 @@ const withProject = (table: string, t: string) =>
  * traces). Tokens follow the conventions: input includes cache read + write, output includes
  * reasoning (except OpenCode < 1.2, whose output already did; see mapping.ts).
  */
-const STEPS_SQL = `
+const stepsSql = (only: string) => `
   WITH ses AS (
     SELECT session_id,
            coalesce(TRY_CAST(regexp_extract(version, '^(\\d+)\\.(\\d+)', ['maj', 'min']) AS STRUCT(maj INTEGER, min INTEGER)),
                     {'maj': 99, 'min': 0}) AS v
-    FROM sessions
+    FROM sessions WHERE ${only.replace('$col', 'session_id')}
   ),
-  last_step AS (SELECT message_id, max(step_index) AS last_index FROM steps GROUP BY 1),
+  last_step AS (SELECT message_id, max(step_index) AS last_index FROM steps WHERE ${only.replace('$col', 'session_id')} GROUP BY 1),
   s AS (
-    SELECT st.provider_id, st.model_id, st.agent, st.duration_ms, st.token_source,
+    SELECT st.session_id, st.provider_id, st.model_id, st.agent, st.duration_ms, st.token_source,
            coalesce(st.input_tokens, 0) + coalesce(st.cache_read_tokens, 0) + coalesce(st.cache_write_tokens, 0) AS in_tokens,
            coalesce(st.output_tokens, 0) +
              CASE WHEN ses.v.maj < 1 OR (ses.v.maj = 1 AND ses.v.min < 2) THEN 0 ELSE coalesce(st.reasoning_tokens, 0) END AS out_tokens,
@@ -66,9 +66,9 @@ const STEPS_SQL = `
     LEFT JOIN message_facts m ON m.message_id = st.message_id
     LEFT JOIN last_step ls ON ls.message_id = st.message_id
     LEFT JOIN ses ON ses.session_id = st.session_id
-    WHERE st.completed OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL
+    WHERE (st.completed OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL) AND ${only.replace('$col', 'st.session_id')}
   )
-  SELECT provider_id AS provider, model_id AS model, agent, failed,
+  SELECT session_id, provider_id AS provider, model_id AS model, agent, failed,
          CASE WHEN failed THEN coalesce(error_category, '_OTHER') END AS error_type,
          CASE WHEN duration_ms >= 0 THEN ${bucketIdx(GEN_AI_OPERATION_DURATION_BUCKETS, 'duration_ms / 1000.0')} END AS dur_idx,
          CASE WHEN token_source IS NOT NULL THEN ${bucketIdx(GEN_AI_TOKEN_USAGE_BUCKETS, 'in_tokens')} END AS in_idx,
@@ -80,56 +80,82 @@ const STEPS_SQL = `
   FROM s GROUP BY ALL`;
 
 /** One grouped pass over tool calls: counted once finished (completed/error, or their message ended). */
-const TOOLS_SQL = `
-  SELECT tc.tool_name AS tool, tc.status, m.provider_id AS provider, m.model_id AS model,
+const toolsSql = (only: string) => `
+  SELECT tc.session_id, tc.tool_name AS tool, tc.status, m.provider_id AS provider, m.model_id AS model,
          CASE WHEN tc.status = 'error' THEN coalesce(tc.error_category, '_OTHER') END AS error_type,
          CASE WHEN tc.status IN ('completed', 'error') AND tc.execution_time_ms >= 0
               THEN ${bucketIdx(GEN_AI_OPERATION_DURATION_BUCKETS, 'tc.execution_time_ms / 1000.0')} END AS dur_idx,
          count(*)::DOUBLE AS n,
          coalesce(sum(tc.execution_time_ms / 1000.0) FILTER (WHERE tc.status IN ('completed', 'error') AND tc.execution_time_ms >= 0), 0)::DOUBLE AS dur_sum
   FROM tool_call_facts tc LEFT JOIN message_facts m ON m.message_id = tc.message_id
-  WHERE tc.status IN ('completed', 'error') OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL
+  WHERE (tc.status IN ('completed', 'error') OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL)
+    AND ${only.replace('$col', 'tc.session_id')}
   GROUP BY ALL`;
 
+/**
+ * All-time aggregates per session: of every session, or only of `sessions` (live refreshes re-read
+ * the families a derivation touched, so their cost does not grow with the store).
+ */
 export async function readUsageAggregates(
   conn: DuckDBConnection,
   now: Date,
   idleMs: number,
+  sessions?: readonly string[],
 ): Promise<UsageAggregates> {
   const cutoff = new Date(now.getTime() - idleMs).toISOString().replace('T', ' ').replace('Z', '');
+  const params: unknown[] = sessions ? [listValue([...sessions])] : [];
+  const only = sessions ? '$col IN (SELECT unnest($1::VARCHAR[]))' : 'true';
+  const on = (col: string) => only.replace('$col', col);
   const usage = await rows(
     conn,
-    `SELECT coalesce(d_id.provider_id, 'unknown') AS provider, coalesce(d_id.model_id, 'unknown') AS model,
-            coalesce(d_id.agent, 'unknown') AS agent, ${project('d')} AS project,
-            sum(d_id.input_tokens)::DOUBLE AS input, sum(d_id.output_tokens)::DOUBLE AS output,
-            sum(d_id.reasoning_tokens)::DOUBLE AS reasoning, sum(d_id.cache_read_tokens)::DOUBLE AS cache_read,
-            sum(d_id.cache_write_tokens)::DOUBLE AS cache_write,
-            coalesce(sum(d_id.cost_usd), 0)::DOUBLE AS recorded, coalesce(sum(d_id.computed_cost_usd), 0)::DOUBLE AS computed
-     ${withProject('daily_stats', 'd')} GROUP BY ALL`,
+    `SELECT m_id.session_id, coalesce(m_id.provider_id, 'unknown') AS provider, coalesce(m_id.model_id, 'unknown') AS model,
+            coalesce(m_id.agent, 'unknown') AS agent, ${project('m')} AS project,
+            sum(m_id.input_tokens)::DOUBLE AS input, sum(m_id.output_tokens)::DOUBLE AS output,
+            sum(m_id.reasoning_tokens)::DOUBLE AS reasoning, sum(m_id.cache_read_tokens)::DOUBLE AS cache_read,
+            sum(m_id.cache_write_tokens)::DOUBLE AS cache_write,
+            coalesce(sum(m_id.cost_usd), 0)::DOUBLE AS recorded, coalesce(sum(m_id.computed_cost_usd), 0)::DOUBLE AS computed
+     ${withProject('message_facts', 'm')} WHERE m_id.role = 'assistant' AND ${on('m_id.session_id')} GROUP BY ALL`,
+    params,
   );
-  const steps = await rows(conn, STEPS_SQL);
-  const tools = await rows(conn, TOOLS_SQL);
+  const steps = await rows(conn, stepsSql(only), params);
+  const tools = await rows(conn, toolsSql(only), params);
   const errors = await rows(
     conn,
-    `SELECT coalesce(error_category, 'unknown') AS category, source, coalesce(provider_id, 'unknown') AS provider,
+    `SELECT session_id, coalesce(error_category, 'unknown') AS category, source, coalesce(provider_id, 'unknown') AS provider,
             coalesce(model_id, 'unknown') AS model, count(*)::DOUBLE AS n
-     FROM errors GROUP BY ALL`,
+     FROM errors WHERE ${on('session_id')} GROUP BY ALL`,
+    params,
   );
-  const sessions = await rows(
+  const sessionRows = await rows(
     conn,
-    `SELECT ${project('s')} AS project,
+    `SELECT s_id.session_id, ${project('s')} AS project,
             CASE WHEN s_id.parent_session_id IS NULL THEN 'root' ELSE 'subagent' END AS kind, count(*)::DOUBLE AS n
-     ${withProject('sessions', 's')} GROUP BY ALL`,
+     ${withProject('sessions', 's')} WHERE ${on('s_id.session_id')} GROUP BY ALL`,
+    params,
   );
   const exchanges = await rows(
     conn,
-    `SELECT ${project('e')} AS project, coalesce(e_id.agent, 'unknown') AS agent, e_id.status, count(*)::DOUBLE AS n
+    `SELECT e_id.session_id, ${project('e')} AS project, coalesce(e_id.agent, 'unknown') AS agent, e_id.status, count(*)::DOUBLE AS n
      ${withProject('exchanges', 'e')}
-     WHERE e_id.status <> 'in_progress' OR coalesce(e_id.ended_at, e_id.started_at) < $1::TIMESTAMP
+     WHERE (e_id.status <> 'in_progress' OR coalesce(e_id.ended_at, e_id.started_at) < $${params.length + 1}::TIMESTAMP)
+       AND ${on('e_id.session_id')}
      GROUP BY ALL`,
-    [cutoff],
+    [...params, cutoff],
   );
-  return { usage, steps, tools, errors, sessions, exchanges };
+  return { usage, steps, tools, errors, sessions: sessionRows, exchanges };
+}
+
+/** The session families (root and every sub-agent session) of `sessions`: what a derivation rewrote. */
+export async function familiesOf(conn: DuckDBConnection, sessions: readonly string[]): Promise<string[]> {
+  const r = await rows(
+    conn,
+    `WITH t AS (SELECT unnest($1::VARCHAR[]) AS session_id),
+          roots AS (SELECT root_session_id FROM session_resource_metrics WHERE session_id IN (SELECT session_id FROM t))
+     SELECT session_id FROM t
+     UNION SELECT session_id FROM session_resource_metrics WHERE root_session_id IN (SELECT root_session_id FROM roots)`,
+    [listValue([...sessions])],
+  );
+  return r.map((x) => String(x.session_id));
 }
 
 export interface StoreSelfStats {

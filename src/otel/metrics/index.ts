@@ -39,7 +39,7 @@ import {
   METRIC_BRIDGE_SPANS_FAILED,
   METRIC_BRIDGE_WATCH_LAG,
 } from '../semconv.ts';
-import { readStoreSelfStats, readUsageAggregates } from './aggregates.ts';
+import { familiesOf, readStoreSelfStats, readUsageAggregates } from './aggregates.ts';
 import {
   OPENMETRICS_CONTENT_TYPE,
   TEXT_CONTENT_TYPE,
@@ -53,7 +53,8 @@ export { BoundedLabel, OTHER, UsageProducer } from './usage.ts';
 
 /** What metrics need from live mode (LiveBridge has it; src/otel does not import src/cli). */
 export interface IngestEvents {
-  on(event: 'applied' | 'derived' | 'ready' | 'flushed', listener: (...args: never[]) => void): unknown;
+  on(event: 'applied' | 'ready' | 'flushed', listener: () => void): unknown;
+  on(event: 'derived', listener: (n: number, sessions?: ReadonlySet<string>) => void): unknown;
   readonly writeStats: WriteStats | null;
   /** unix ms of the newest source change seen, and of the last successful apply commit */
   readonly lastChangeSeenAt: number | null;
@@ -67,6 +68,8 @@ export interface MetricsOptions {
   topTools?: number;
   /** Usage values are re-read from the store at most this often (ms) after changes; default 5000. */
   refreshIntervalMs?: number;
+  /** Everything is re-read from the store this often (live refreshes read only what changed); default 10 min. */
+  fullRefreshMs?: number;
   /** An in-progress exchange counts (as `in_progress`) once idle this long; default 30 min (as the trace export). */
   idleTimeoutMs?: number;
   /** OTLP/HTTP metrics endpoint (full URL, e.g. http://localhost:4318/v1/metrics); off when unset. */
@@ -120,6 +123,12 @@ export class BridgeMetrics {
     { rows: Record<string, number>; problems: Record<string, number> }
   >();
   private bridge: IngestEvents | null = null;
+  /** sessions derived since the last refresh, and whether the next refresh must read everything */
+  private touched = new Set<string>();
+  private needFull = true;
+  private lastFull = 0;
+  private lastBacklog = 0;
+  private readonly fullTimer: NodeJS.Timeout;
   /** ms the last refresh of the usage values took, and how many ran */
   lastRefreshMs = 0;
   refreshCount = 0;
@@ -156,6 +165,12 @@ export class BridgeMetrics {
     this.provider = new MeterProvider({ resource, readers });
     const meter = this.provider.getMeter(INSTRUMENTATION_SCOPE_NAME, opts.version);
     this.loopDelay.enable();
+    // exchanges idle past the timeout are counted without any change: re-read everything now and then
+    this.fullTimer = setInterval(() => {
+      this.needFull = true;
+      this.refreshSoon();
+    }, opts.fullRefreshMs ?? 600_000);
+    this.fullTimer.unref();
 
     this.httpDuration = meter.createHistogram(METRIC_BRIDGE_HTTP_DURATION, {
       description: 'HTTP API request duration (route = the matched pattern)',
@@ -257,8 +272,15 @@ export class BridgeMetrics {
   /** Follows live mode: reads the store once history is loaded, then after each derivation (throttled). */
   attach(bridge: IngestEvents): void {
     this.bridge = bridge;
-    bridge.on('ready', () => this.refreshSoon(0));
-    bridge.on('derived', () => this.refreshSoon());
+    bridge.on('ready', () => {
+      this.needFull = true;
+      this.refreshSoon(0);
+    });
+    bridge.on('derived', (_n: number, sessions?: ReadonlySet<string>) => {
+      if (sessions) for (const s of sessions) this.touched.add(s);
+      else this.needFull = true;
+      this.refreshSoon();
+    });
     bridge.on('applied', () => this.pullWriteStats());
   }
 
@@ -332,7 +354,27 @@ export class BridgeMetrics {
         this.conn ??= await this.store.instance.connect();
         const now = new Date();
         const idle = this.opts.idleTimeoutMs ?? 30 * 60_000;
-        this.usage.update(await readUsageAggregates(this.conn, now, idle));
+        if (this.needFull || !this.usage.isReady) {
+          this.needFull = false;
+          this.touched.clear();
+          try {
+            this.usage.update(await readUsageAggregates(this.conn, now, idle));
+          } catch (e) {
+            this.needFull = true;
+            throw e;
+          }
+          this.lastFull = Date.now();
+        } else if (this.touched.size > 0) {
+          const ids = [...this.touched];
+          this.touched.clear();
+          try {
+            const family = await familiesOf(this.conn, ids);
+            this.usage.update(await readUsageAggregates(this.conn, now, idle, family), family);
+          } catch (e) {
+            for (const id of ids) this.touched.add(id);
+            throw e;
+          }
+        }
         const st = await readStoreSelfStats(this.conn);
         const s = this.self;
         s.lastIngestSeconds = Math.max(s.lastIngestSeconds ?? 0, st.lastIngestSeconds ?? 0) || null;
@@ -387,6 +429,7 @@ export class BridgeMetrics {
 
   async shutdown(): Promise<void> {
     this.closed = true;
+    clearInterval(this.fullTimer);
     if (this.timer) clearTimeout(this.timer);
     await this.refreshing?.catch(() => {});
     this.loopDelay.disable();

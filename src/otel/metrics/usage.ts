@@ -124,6 +124,34 @@ class Batch {
     cur.counts[i] = (cur.counts[i] ?? 0) + count;
     cur.sum += sum;
   }
+  /** Adds (sign 1) or takes away (sign -1) another batch's values. */
+  plus(o: Batch, sign: 1 | -1): void {
+    for (const [name, m] of o.values) {
+      let mine = this.values.get(name);
+      if (!mine) {
+        mine = new Map();
+        this.values.set(name, mine);
+      }
+      for (const [k, v] of m) {
+        const cur = mine.get(k);
+        if (typeof v.value === 'number') {
+          mine.set(k, {
+            attributes: v.attributes,
+            value: ((cur?.value as number | undefined) ?? 0) + sign * v.value,
+          });
+          continue;
+        }
+        let h = cur?.value as HistogramValue | undefined;
+        if (!h) {
+          h = { counts: v.value.counts.map(() => 0), sum: 0 };
+          mine.set(k, { attributes: v.attributes, value: h });
+        }
+        for (let i = 0; i < h.counts.length; i++)
+          h.counts[i] = (h.counts[i] ?? 0) + sign * (v.value.counts[i] ?? 0);
+        h.sum += sign * v.value.sum;
+      }
+    }
+  }
   private of(f: Family) {
     let m = this.values.get(f.name);
     if (!m) {
@@ -150,6 +178,9 @@ export class UsageProducer implements MetricProducer {
   private readonly tool: BoundedLabel;
   private readonly startTime: HrTime = hrTime();
   private ready = false;
+  /** each session's share of the totals, so a live refresh re-reads only the sessions that changed */
+  private contrib = new Map<string, Batch>();
+  private totals = new Batch();
   private gen = 0;
   /** bumped whenever what a scrape shows changes; keys the rendered-text cache */
   private version = 0;
@@ -223,7 +254,12 @@ export class UsageProducer implements MetricProducer {
   }
 
   /** Replaces the cached values with a new read of the store (each series max'ed with its last value). */
-  update(a: UsageAggregates): void {
+  /**
+   * Takes a read of the store: of every session (`only` unset: the totals are rebuilt), or of
+   * these sessions only (their old contribution is replaced). Then each series is max'ed into the
+   * exposed values.
+   */
+  update(a: UsageAggregates, only?: readonly string[]): void {
     // rank once, by all-time tokens: the biggest projects and models keep their names
     const tokensOf = (r: Row) =>
       n(r.input) + n(r.output) + n(r.reasoning) + n(r.cache_read) + n(r.cache_write);
@@ -237,7 +273,16 @@ export class UsageProducer implements MetricProducer {
       this.model.admit(rank((r) => s(r.model)));
       this.agent.admit(rank((r) => s(r.agent)));
     }
-    const b = new Batch();
+    const per = new Map<string, Batch>();
+    const B = (r: Row) => {
+      const sid = s(r.session_id, '');
+      let b = per.get(sid);
+      if (!b) {
+        b = new Batch();
+        per.set(sid, b);
+      }
+      return b;
+    };
     const proj = (v: V) => this.project.map(s(v));
     const model = (v: V) => this.model.map(s(v));
     const tool = (v: V) => this.tool.map(s(v));
@@ -253,16 +298,16 @@ export class UsageProducer implements MetricProducer {
         project: proj(r.project),
       };
       for (const t of ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const)
-        b.add(tokens, { ...base, type: t }, n(r[t]));
-      b.add(cost, { ...base, kind: 'recorded' }, n(r.recorded));
-      b.add(cost, { ...base, kind: 'computed' }, n(r.computed));
+        B(r).add(tokens, { ...base, type: t }, n(r[t]));
+      B(r).add(cost, { ...base, kind: 'recorded' }, n(r.recorded));
+      B(r).add(cost, { ...base, kind: 'computed' }, n(r.computed));
     }
 
     const calls = this.f(METRIC_OPENCODE_LLM_CALLS);
     const tokenUsage = this.f(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
     const duration = this.f(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
     for (const r of a.steps) {
-      b.add(
+      B(r).add(
         calls,
         {
           provider: s(r.provider),
@@ -278,7 +323,7 @@ export class UsageProducer implements MetricProducer {
         [ATTR_GEN_AI_REQUEST_MODEL]: model(r.model),
       };
       if (r.dur_idx != null)
-        b.observe(
+        B(r).observe(
           duration,
           r.error_type == null ? gen : { ...gen, [ATTR_ERROR_TYPE]: String(r.error_type) },
           n(r.dur_idx),
@@ -286,7 +331,7 @@ export class UsageProducer implements MetricProducer {
           n(r.dur_sum),
         );
       if (r.in_idx != null)
-        b.observe(
+        B(r).observe(
           tokenUsage,
           { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' },
           n(r.in_idx),
@@ -294,7 +339,7 @@ export class UsageProducer implements MetricProducer {
           n(r.in_sum),
         );
       if (r.out_idx != null)
-        b.observe(
+        B(r).observe(
           tokenUsage,
           { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' },
           n(r.out_idx),
@@ -307,9 +352,9 @@ export class UsageProducer implements MetricProducer {
     const toolDuration = this.f(METRIC_OPENCODE_TOOL_DURATION);
     for (const r of a.tools) {
       const t = tool(r.tool);
-      b.add(toolCalls, { tool: t, status: s(r.status) }, n(r.n));
+      B(r).add(toolCalls, { tool: t, status: s(r.status) }, n(r.n));
       if (r.dur_idx == null) continue;
-      b.observe(toolDuration, { tool: t }, n(r.dur_idx), n(r.n), n(r.dur_sum));
+      B(r).observe(toolDuration, { tool: t }, n(r.dur_idx), n(r.n), n(r.dur_sum));
       const gen: Attributes = {
         [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
         [ATTR_GEN_AI_PROVIDER_NAME]: providerName(r.provider == null ? null : String(r.provider)),
@@ -317,23 +362,38 @@ export class UsageProducer implements MetricProducer {
         [ATTR_GEN_AI_TOOL_NAME]: t,
       };
       if (r.error_type != null) gen[ATTR_ERROR_TYPE] = String(r.error_type);
-      b.observe(duration, gen, n(r.dur_idx), n(r.n), n(r.dur_sum));
+      B(r).observe(duration, gen, n(r.dur_idx), n(r.n), n(r.dur_sum));
     }
 
     const errors = this.f(METRIC_OPENCODE_ERRORS);
     for (const r of a.errors)
-      b.add(
+      B(r).add(
         errors,
         { category: s(r.category), source: s(r.source), provider: s(r.provider), model: model(r.model) },
         n(r.n),
       );
     const sessions = this.f(METRIC_OPENCODE_SESSIONS);
-    for (const r of a.sessions) b.add(sessions, { project: proj(r.project), kind: s(r.kind) }, n(r.n));
+    for (const r of a.sessions) B(r).add(sessions, { project: proj(r.project), kind: s(r.kind) }, n(r.n));
     const exchanges = this.f(METRIC_OPENCODE_EXCHANGES);
     for (const r of a.exchanges)
-      b.add(exchanges, { project: proj(r.project), agent: agent(r.agent), status: s(r.status) }, n(r.n));
+      B(r).add(exchanges, { project: proj(r.project), agent: agent(r.agent), status: s(r.status) }, n(r.n));
 
-    this.merge(b);
+    if (!only) {
+      this.contrib = per;
+      this.totals = new Batch();
+      for (const b of per.values()) this.totals.plus(b, 1);
+    } else {
+      for (const sid of only) {
+        const old = this.contrib.get(sid);
+        if (old) this.totals.plus(old, -1);
+        const now = per.get(sid);
+        if (now) {
+          this.totals.plus(now, 1);
+          this.contrib.set(sid, now);
+        } else this.contrib.delete(sid);
+      }
+    }
+    this.merge(this.totals);
     this.ready = true;
     this.refreshedAt = Date.now();
   }
@@ -348,7 +408,11 @@ export class UsageProducer implements MetricProducer {
         const cur = f.series.get(k);
         if (!cur) {
           // the history's series start at their value; a series born live starts at 0 (see Series)
-          f.series.set(k, this.ready ? { ...v, pendingGen: this.gen, pendingSince: Date.now() } : v);
+          const copy: Series = {
+            attributes: v.attributes,
+            value: typeof v.value === 'number' ? v.value : { counts: [...v.value.counts], sum: v.value.sum },
+          };
+          f.series.set(k, this.ready ? { ...copy, pendingGen: this.gen, pendingSince: Date.now() } : copy);
           continue;
         }
         if (typeof v.value === 'number') {
