@@ -126,7 +126,6 @@ export class BridgeMetrics {
   /** sessions derived since the last refresh, and whether the next refresh must read everything */
   private touched = new Set<string>();
   private needFull = true;
-  private lastFull = 0;
   private lastBacklog = 0;
   private readonly fullTimer: NodeJS.Timeout;
   /** ms the last refresh of the usage values took, and how many ran */
@@ -363,7 +362,6 @@ export class BridgeMetrics {
             this.needFull = true;
             throw e;
           }
-          this.lastFull = Date.now();
         } else if (this.touched.size > 0) {
           const ids = [...this.touched];
           this.touched.clear();
@@ -380,9 +378,13 @@ export class BridgeMetrics {
         s.lastIngestSeconds = Math.max(s.lastIngestSeconds ?? 0, st.lastIngestSeconds ?? 0) || null;
         s.spansExported = Math.max(s.spansExported, st.spansExported);
         s.spansFailed = Math.max(s.spansFailed, st.spansFailed);
-        s.backlog = (
-          await computePending(this.conn, { idleTimeoutMs: idle, batchSpans: 1e12, now })
-        ).exchanges;
+        // the backlog reads every exchange's spans: at most every 30 s
+        if (s.backlog === null || Date.now() - this.lastBacklog > 30_000) {
+          s.backlog = (
+            await computePending(this.conn, { idleTimeoutMs: idle, batchSpans: 1e12, now })
+          ).exchanges;
+          this.lastBacklog = Date.now();
+        }
       } finally {
         this.lastRefresh = Date.now();
         this.lastRefreshMs = performance.now() - t0;
