@@ -8,6 +8,7 @@
  *    default interval) and /metrics scraped every second.
  * Works on a COPY of the store (cp /work/main/.tmp/bench/bench-json.duckdb .tmp/bench/); it writes to it.
  */
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     db: { type: 'string', default: '.tmp/bench/bench-json.duckdb' },
     scrapes: { type: 'string', default: '200' },
     commits: { type: 'string', default: '600' },
-    refresh: { type: 'string', default: '5000' },
+    refresh: { type: 'string', default: '15000' },
   },
 });
 const dbPath = values.db ?? '';
@@ -70,7 +71,13 @@ const source: IngestEvents = {
     return bridge.lastCommitAt;
   },
 };
-const metrics = createMetrics(store, { version: 'bench', refreshIntervalMs: Number(values.refresh) });
+let derivedEvents = 0;
+bridge.on('derived', () => derivedEvents++);
+const metrics = createMetrics(store, {
+  version: 'bench',
+  refreshIntervalMs: Number(values.refresh),
+  onError: (e) => console.error('metrics:', e.message),
+});
 metrics.attach(source);
 const server = await startServer(createApp({ store, metrics, onRequest: metrics.onRequest }), {
   host: '127.0.0.1',
@@ -78,11 +85,9 @@ const server = await startServer(createApp({ store, metrics, onRequest: metrics.
 });
 
 // 1. refresh and scrape
-const refreshMs: number[] = [];
-for (let i = 0; i < 5; i++) {
-  await metrics.refresh();
-  refreshMs.push(metrics.lastRefreshMs);
-}
+await metrics.refresh(); // the first read is a full one (as after the history load)
+const fullRefreshMs = metrics.lastRefreshMs;
+const liveRefreshMs: number[] = [];
 const time = async (path: string) => {
   const t = performance.now();
   const r = await fetch(`${server.url}${path}`);
@@ -124,13 +129,26 @@ const nextApplied = () =>
   new Promise<number>((resolve) => bridge.once('applied', () => resolve(performance.now())));
 const lat = { without: [] as number[], with: [] as number[] };
 const commits = Number(values.commits);
-const block = 50;
+const block = 25;
+const biggest = String(
+  (
+    await store.conn.runAndReadAll(
+      'SELECT session_id FROM messages GROUP BY 1 ORDER BY count(*) DESC LIMIT 1',
+    )
+  ).getRows()[0]?.[0],
+);
 let scraper: NodeJS.Timeout | null = null;
+let seenRefreshes = metrics.refreshCount;
 let n = 0;
 for (let b = 0; b < commits / block; b++) {
   const mode = b % 2 === 0 ? 'without' : 'with';
   enabled = mode === 'with';
-  if (enabled) scraper = setInterval(() => void time('/metrics').catch(() => {}), 1000);
+  // Prometheus is another process: scrape with curl, so the client's work is not in our event loop
+  if (enabled)
+    scraper = setInterval(
+      () => execFile('curl', ['-s', '-o', '/dev/null', `${server.url}/metrics`], () => {}),
+      1000,
+    );
   for (let i = 0; i < block; i++, n++) {
     const done = nextApplied();
     const t = performance.now();
@@ -150,6 +168,14 @@ for (let b = 0; b < commits / block; b++) {
       }),
     );
     lat[mode].push((await done) - t);
+    // at full scale a derivation takes longer than this run, so stand in for the 'derived' event that
+    // follows each applied change in real use: the metrics then re-read the touched families (the
+    // biggest session's included, so each read is not trivially small), throttled as in production
+    if (enabled) relay.emit('derived', 1, new Set([`ses_mbench_${n % 4}`, biggest]));
+    if (metrics.refreshCount !== seenRefreshes) {
+      seenRefreshes = metrics.refreshCount;
+      liveRefreshMs.push(metrics.lastRefreshMs);
+    }
   }
   if (scraper) clearInterval(scraper);
   scraper = null;
@@ -172,7 +198,10 @@ const withoutMed = median(lat.without);
 const overhead = withMed / withoutMed - 1;
 const rows: [string, string][] = [
   ['store', dbPath],
-  ['refresh (store → cached values)', `median ${median(refreshMs).toFixed(0)} ms over ${refreshMs.length}`],
+  [
+    'refresh (store → cached values)',
+    `full read ${fullRefreshMs.toFixed(0)} ms; live (touched session families only) median ${median(liveRefreshMs).toFixed(0)} ms over ${liveRefreshMs.length}`,
+  ],
   [
     `GET /metrics (${scrapes}×, ${(bytes / 1024).toFixed(0)} KB)`,
     `median ${scrapeMed.toFixed(2)} ms, p99 ${pct(scrapeMs, 99).toFixed(2)} ms; baseline GET /api/health median ${healthMed.toFixed(2)} ms → ${(scrapeMed / healthMed).toFixed(1)}× (target < 100 ms: ${scrapeMed < 100 ? 'PASS' : 'FAIL'})`,
@@ -183,7 +212,7 @@ const rows: [string, string][] = [
   ],
   [
     `live latency with metrics (${lat.with.length} commits)`,
-    `p50 ${withMed.toFixed(1)} ms, p99 ${pct(lat.with, 99).toFixed(1)} ms (${refreshesDuringLive} refreshes, at most one per ${values.refresh} ms; scrape every 1 s)`,
+    `p50 ${withMed.toFixed(1)} ms, p99 ${pct(lat.with, 99).toFixed(1)} ms (${refreshesDuringLive} refreshes after ${derivedEvents} derivations, at most one per ${values.refresh} ms; curl scrape every 1 s)`,
   ],
   [
     'overhead of keeping metrics current',

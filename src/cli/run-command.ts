@@ -44,7 +44,7 @@ export function registerRunCommand(program: Command): void {
       '--metrics-refresh <ms>',
       'recompute usage metrics from the store at most this often',
       metricsInt,
-      5000,
+      15_000,
     )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')

@@ -63,7 +63,7 @@ const stepsSql = (only: string) => `
            (m.error_name IS NOT NULL AND st.step_index = ls.last_index) AS failed,
            m.error_category
     FROM steps st
-    LEFT JOIN message_facts m ON m.message_id = st.message_id
+    LEFT JOIN (SELECT * FROM message_facts WHERE ${only.replace('$col', 'session_id')}) m ON m.message_id = st.message_id
     LEFT JOIN last_step ls ON ls.message_id = st.message_id
     LEFT JOIN ses ON ses.session_id = st.session_id
     WHERE (st.completed OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL) AND ${only.replace('$col', 'st.session_id')}
@@ -87,7 +87,8 @@ const toolsSql = (only: string) => `
               THEN ${bucketIdx(GEN_AI_OPERATION_DURATION_BUCKETS, 'tc.execution_time_ms / 1000.0')} END AS dur_idx,
          count(*)::DOUBLE AS n,
          coalesce(sum(tc.execution_time_ms / 1000.0) FILTER (WHERE tc.status IN ('completed', 'error') AND tc.execution_time_ms >= 0), 0)::DOUBLE AS dur_sum
-  FROM tool_call_facts tc LEFT JOIN message_facts m ON m.message_id = tc.message_id
+  FROM tool_call_facts tc
+  LEFT JOIN (SELECT * FROM message_facts WHERE ${only.replace('$col', 'session_id')}) m ON m.message_id = tc.message_id
   WHERE (tc.status IN ('completed', 'error') OR m.completed_at IS NOT NULL OR m.error_name IS NOT NULL)
     AND ${only.replace('$col', 'tc.session_id')}
   GROUP BY ALL`;

@@ -66,7 +66,7 @@ export interface MetricsOptions {
   topN?: number;
   /** Distinct tool names; default 50. */
   topTools?: number;
-  /** Usage values are re-read from the store at most this often (ms) after changes; default 5000. */
+  /** Usage values are re-read from the store at most this often (ms) after changes; default 15000. */
   refreshIntervalMs?: number;
   /** Everything is re-read from the store this often (live refreshes read only what changed); default 10 min. */
   fullRefreshMs?: number;
@@ -332,7 +332,7 @@ export class BridgeMetrics {
       return;
     }
     if (this.timer) return;
-    const interval = this.opts.refreshIntervalMs ?? 5000;
+    const interval = this.opts.refreshIntervalMs ?? 15_000;
     const wait = delayMs ?? Math.max(0, this.lastRefresh + interval - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
