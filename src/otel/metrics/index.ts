@@ -10,6 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -406,17 +407,21 @@ export class BridgeMetrics {
     const { resourceMetrics, errors } = await this.prometheus.collect();
     if (errors.length > 0) this.opts.onError?.(new Error(`metrics collection: ${String(errors[0])}`));
     const om = wantsOpenMetrics(req.headers.get('accept'));
-    const body = om
-      ? Buffer.concat([
-          Buffer.from(toOpenMetrics(resourceMetrics, { eof: false })),
-          this.usage.render('openmetrics'),
-          Buffer.from('# EOF\n'),
-        ])
-      : Buffer.concat([Buffer.from(toPrometheusText(resourceMetrics)), this.usage.render('text')]);
+    const format = om ? 'openmetrics' : 'text';
+    const self = om ? toOpenMetrics(resourceMetrics, { eof: false }) : toPrometheusText(resourceMetrics);
+    const tail = om ? '# EOF\n' : '';
+    // Prometheus asks for gzip: the big usage part is compressed once per change, and gzip members
+    // concatenate into one valid stream
+    const gzip = /\bgzip\b/.test(req.headers.get('accept-encoding') ?? '');
+    const body = gzip
+      ? Buffer.concat([gzipSync(self), this.usage.renderGzip(format), ...(tail ? [gzipSync(tail)] : [])])
+      : Buffer.concat([Buffer.from(self), this.usage.render(format), Buffer.from(tail)]);
     this.usage.release(gen);
-    return new Response(body, {
-      headers: { 'content-type': om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE },
-    });
+    const headers: Record<string, string> = {
+      'content-type': om ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE,
+    };
+    if (gzip) headers['content-encoding'] = 'gzip';
+    return new Response(body, { headers });
   }
 
   /** The HTTP server calls this once per answered request. */

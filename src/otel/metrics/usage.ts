@@ -5,6 +5,7 @@
  * only ever goes up while the process lives (max with the last value); `project`, `model` (and tool)
  * labels are bounded to a sticky top N plus `other`.
  */
+import { gzipSync } from 'node:zlib';
 import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
@@ -184,7 +185,7 @@ export class UsageProducer implements MetricProducer {
   private gen = 0;
   /** bumped whenever what a scrape shows changes; keys the rendered-text cache */
   private version = 0;
-  private readonly rendered = new Map<Format, { version: number; bytes: Buffer }>();
+  private readonly rendered = new Map<string, { version: number; bytes: Buffer }>();
   private readonly agent: BoundedLabel;
   /** unix ms of the last refresh */
   refreshedAt: number | null = null;
@@ -444,6 +445,16 @@ export class UsageProducer implements MetricProducer {
           p.pendingGen = undefined;
           p.pendingSince = undefined;
         }
+  }
+
+  /** The usage part gzipped (one gzip member; members concatenate into one valid gzip stream). */
+  renderGzip(format: Format): Buffer {
+    const k = `${format}.gz`;
+    const hit = this.rendered.get(k);
+    if (hit && hit.version === this.version) return hit.bytes;
+    const bytes = gzipSync(this.render(format), { level: 6 });
+    this.rendered.set(k, { version: this.version, bytes });
+    return bytes;
   }
 
   /** The usage part of `/metrics` (UTF-8), rendered once per change of the values. */
