@@ -235,12 +235,16 @@ export class Ingestor {
    * Derives the analytics model for the sessions queued by the writes (and any left over by a crash),
    * then clears them from the queue. Runs after the rows committed; deriving twice is harmless.
    */
+  /** The sessions the last deriveQueued() derived (live metrics re-read only those). */
+  lastDerived: ReadonlySet<string> = new Set();
+
   async deriveQueued(conn: DuckDBConnection = this.store.conn): Promise<number> {
     if (this.opts.derive === false) return 0;
     const { sessions, upTo } = await pendingSessions(conn);
     if (sessions.size === 0) return 0;
     await deriveAfterIngest(conn, sessions);
     await settleSessions(conn, upTo);
+    this.lastDerived = sessions;
     return sessions.size;
   }
 

@@ -14,6 +14,7 @@ import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
 import type { Store } from '../store/db.ts';
+import type { WriteStats } from '../store/writer.ts';
 import { type IngestOptions, Ingestor, type IngestSummary } from './ingest-job.ts';
 
 export interface LiveOptions extends IngestOptions {
@@ -39,8 +40,8 @@ export interface AppliedEvent {
 export class LiveBridge extends EventEmitter<{
   applied: [AppliedEvent];
   flushed: [];
-  /** Derived data was brought up to date for this many sessions. */
-  derived: [number];
+  /** Derived data was brought up to date for this many sessions (and these: the queued ones). */
+  derived: [number, ReadonlySet<string>];
   ready: [IngestSummary];
   error: [Error];
 }> {
@@ -75,6 +76,16 @@ export class LiveBridge extends EventEmitter<{
   }
   /** when the changes being applied now were first seen (null when not applying) */
   private applyingSince: number | null = null;
+
+  /** Counters of the current writer (rows and problems written; metrics read them after each batch). */
+  get writeStats(): WriteStats | null {
+    return this.ingestor?.writer.stats ?? null;
+  }
+
+  /** Unix ms of the newest source change the watcher reported (null: none yet). */
+  lastChangeSeenAt: number | null = null;
+  /** Unix ms of the last successful apply commit (bulk load or live batch; null: none yet). */
+  lastCommitAt: number | null = null;
 
   /** Starts watching, runs the bulk load, applies what queued up meanwhile; resolves when live. */
   async start(): Promise<IngestSummary> {
@@ -123,6 +134,7 @@ export class LiveBridge extends EventEmitter<{
     // the history load needed a big buffer pool; watching needs little: give the memory back
     await this.store.conn.run(`SET memory_limit = '${this.opts.liveMemoryLimit ?? '160MB'}'`);
     this.live = true;
+    this.lastCommitAt = Date.now();
     this.emit('ready', summary);
     if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
     return summary;
@@ -132,6 +144,7 @@ export class LiveBridge extends EventEmitter<{
     if (this.stopped) return;
     set.add(item);
     this.firstEventAt ??= performance.now();
+    this.lastChangeSeenAt = Date.now();
     if (this.live) this.schedule(this.opts.debounceMs ?? 25);
   }
 
@@ -191,6 +204,7 @@ export class LiveBridge extends EventEmitter<{
       ok = true;
     } finally {
       await ingestor.writer.endBulk(ok);
+      if (ok) this.lastCommitAt = Date.now();
       if (!ok) {
         // rolled back: nothing of this batch is stored; queue it again
         for (const d of dbs) this.dirtyDb.add(d);
@@ -216,7 +230,7 @@ export class LiveBridge extends EventEmitter<{
         for (;;) {
           const n = (await this.ingestor?.deriveQueued(this.deriveConn)) ?? 0;
           if (n === 0 || this.stopped) break;
-          this.emit('derived', n);
+          this.emit('derived', n, this.ingestor?.lastDerived ?? new Set());
         }
       } catch (e) {
         this.opts.logger?.warn({ err: e }, 'deriving failed; will retry with the next change');

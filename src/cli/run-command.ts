@@ -1,16 +1,25 @@
 /** `ocbridge run`: the main job. Loads history, then follows OpenCode live until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
+import { createMetrics } from '../otel/metrics/index.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { toMetricResults } from '../store/health/index.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { exportConfigured, LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { VERSION } from './version.ts';
+
+const metricsInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
 
 interface RunOptions extends HttpOptions {
   source?: string;
@@ -21,6 +30,9 @@ interface RunOptions extends HttpOptions {
   traceExport: boolean;
   logLevel: string;
   healthInterval: number;
+  metricsTopN: number;
+  metricsOtlpEndpoint?: string;
+  metricsRefresh: number;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -48,6 +60,24 @@ export function registerRunCommand(program: Command): void {
       (v) => Number(v),
       300,
     )
+    .option(
+      '--metrics-top-n <n>',
+      'distinct project, model and agent label values on /metrics (rest: other)',
+      metricsInt,
+      20,
+    )
+    .addOption(
+      new Option(
+        '--metrics-otlp-endpoint <url>',
+        'also push metrics over OTLP/HTTP to this URL (…/v1/metrics)',
+      ).env('OCBRIDGE_METRICS_OTLP_ENDPOINT'),
+    )
+    .option(
+      '--metrics-refresh <ms>',
+      'recompute usage metrics from the store at most this often',
+      metricsInt,
+      15_000,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (JSON logs on stderr)')
         .choices(['debug', 'info', 'warn', 'error'])
@@ -57,7 +87,15 @@ export function registerRunCommand(program: Command): void {
       const logger = pino({ level: o.logLevel }, pino.destination(2));
       requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
       const store = await openStore(o.db);
+      const metrics = createMetrics(store, {
+        version: VERSION,
+        topN: o.metricsTopN,
+        otlpEndpoint: o.metricsOtlpEndpoint,
+        refreshIntervalMs: o.metricsRefresh,
+        onError: (err) => logger.warn({ err }, 'metrics'),
+      });
       const bridge = new LiveBridge(store, { source: o.source, logger });
+      metrics.attach(bridge);
       // what /api/health reports, and the version the API's response cache is keyed by
       const status = {
         phase: 'loading' as 'loading' | 'live' | 'stopping',
@@ -90,6 +128,7 @@ export function registerRunCommand(program: Command): void {
               intervalMs: o.healthInterval * 1000,
               logger,
               context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              onResults: (r) => metrics.recordHealth(toMetricResults(r)),
             })
           : null;
       bridge.once('ready', () => void health?.runNow().catch(() => {}));
@@ -97,6 +136,8 @@ export function registerRunCommand(program: Command): void {
       const app = createApp({
         store,
         mode: 'run',
+        metrics,
+        onRequest: metrics.onRequest,
         apiToken: o.apiToken,
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
@@ -138,6 +179,7 @@ export function registerRunCommand(program: Command): void {
           await bridge.stop();
           await traces?.stop();
           await server.close();
+          await metrics.shutdown();
           removeState();
           disposeApp(app);
           store.close();

@@ -116,3 +116,45 @@ export const EVENT_OPENCODE_COMPACTION = 'opencode.compaction';
 
 /** Instrumentation scope of every exported span. */
 export const INSTRUMENTATION_SCOPE_NAME = 'opencode-otel-bridge';
+
+// --- Metrics (docs/metrics.md is the contract; Prometheus names in comments) ---------------------
+/** `gen_ai_client_token_usage` (histogram, `{token}`). */
+export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
+/** `gen_ai_client_operation_duration` (histogram, `s`). */
+export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
+export const ATTR_GEN_AI_TOKEN_TYPE = 'gen_ai.token.type';
+export const GEN_AI_TOKEN_TYPE_VALUE_INPUT = 'input';
+export const GEN_AI_TOKEN_TYPE_VALUE_OUTPUT = 'output';
+/** The conventions' ExplicitBucketBoundaries for `gen_ai.client.token.usage` (anchors.md §1.4). */
+export const GEN_AI_TOKEN_USAGE_BUCKETS: readonly number[] = [
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+];
+/** The conventions' ExplicitBucketBoundaries for `gen_ai.client.operation.duration` (seconds). */
+export const GEN_AI_OPERATION_DURATION_BUCKETS: readonly number[] = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+// Bridge metrics (`opencode.*`): the exporter turns dots into underscores and adds `_total` to counters.
+export const METRIC_OPENCODE_TOKENS = 'opencode.tokens';
+export const METRIC_OPENCODE_COST_USD = 'opencode.cost_usd';
+export const METRIC_OPENCODE_LLM_CALLS = 'opencode.llm_calls';
+export const METRIC_OPENCODE_TOOL_CALLS = 'opencode.tool_calls';
+export const METRIC_OPENCODE_TOOL_DURATION = 'opencode.tool.duration_seconds';
+export const METRIC_OPENCODE_ERRORS = 'opencode.errors';
+export const METRIC_OPENCODE_SESSIONS = 'opencode.sessions';
+export const METRIC_OPENCODE_EXCHANGES = 'opencode.exchanges';
+export const METRIC_BRIDGE_ROWS_INGESTED = 'opencode.bridge.rows_ingested';
+export const METRIC_BRIDGE_INGEST_ERRORS = 'opencode.bridge.ingest_errors';
+export const METRIC_BRIDGE_WATCH_LAG = 'opencode.bridge.watch_lag_seconds';
+export const METRIC_BRIDGE_LAST_INGEST = 'opencode.bridge.last_ingest_timestamp_seconds';
+export const METRIC_BRIDGE_EXPORT_BACKLOG = 'opencode.bridge.export_backlog_exchanges';
+export const METRIC_BRIDGE_SPANS_EXPORTED = 'opencode.bridge.spans_exported';
+export const METRIC_BRIDGE_SPANS_FAILED = 'opencode.bridge.spans_failed';
+export const METRIC_BRIDGE_DB_SIZE = 'opencode.bridge.db_size_bytes';
+export const METRIC_BRIDGE_HTTP_DURATION = 'opencode.bridge.http_request_duration_seconds';
+export const METRIC_BRIDGE_CPU = 'opencode.bridge.process_cpu_seconds';
+export const METRIC_BRIDGE_RSS = 'opencode.bridge.process_resident_memory_bytes';
+export const METRIC_BRIDGE_EVENTLOOP_LAG = 'opencode.bridge.eventloop_lag_seconds';
+export const METRIC_BRIDGE_BUILD_INFO = 'opencode.bridge.build_info';
+export const METRIC_BRIDGE_HEALTH_STATUS = 'opencode.bridge.health_check_status';
+export const METRIC_BRIDGE_HEALTH_VALUE = 'opencode.bridge.health_check_value';

@@ -100,6 +100,27 @@ export interface WriteStats {
   toolCalls: number;
   errors: number;
   warnings: number;
+  /** rows written, by `<table>/<source>` (the rows-ingested metric) */
+  rows: Record<string, number>;
+  /** problems recorded, by coarse reason (`problemReason`) */
+  problems: Record<string, number>;
+}
+
+export const PROBLEM_REASONS = [
+  'schema_warning',
+  'invalid_json',
+  'invalid_record',
+  'unreadable_file',
+  'unreadable_source',
+] as const;
+
+/** A low-cardinality name for an ingest problem's reason (for metrics; the full text is in ingest_errors). */
+export function problemReason(reason: string, severity: string): string {
+  if (severity === 'warning' || reason.startsWith('schema:')) return 'schema_warning';
+  if (/invalid JSON|empty file/.test(reason)) return 'invalid_json';
+  if (/^not a valid|not a JSON object/.test(reason)) return 'invalid_record';
+  if (/^unreadable/.test(reason)) return 'unreadable_file';
+  return 'unreadable_source';
 }
 
 const zero = (): Record<Entity, number> => ({
@@ -119,6 +140,8 @@ export class StoreWriter {
     toolCalls: 0,
     errors: 0,
     warnings: 0,
+    rows: {},
+    problems: {},
   };
   /** Holders looked up in the current transaction (null: nobody holds the ID). */
   private readonly holders = new Map<Entity, Map<string, Holder | null>>();
@@ -304,6 +327,10 @@ export class StoreWriter {
         await appendRows(this.conn, spec.table, spec.cols as readonly Col<IngestRecord>[], rows);
         this.stats.inserted[entity] += rows.length - (del?.size ?? 0);
         for (const r of rows) {
+          const k = `${spec.table}/${r.source}`;
+          this.stats.rows[k] = (this.stats.rows[k] ?? 0) + 1;
+        }
+        for (const r of rows) {
           const sid = (r as { sessionId?: string }).sessionId;
           if (sid) this.touchedSessions.add(sid);
         }
@@ -376,7 +403,11 @@ export class StoreWriter {
     }
     if (problems.length > 0) {
       this.ingestErrorCount += problems.length;
-      for (const p of problems) p.severity === 'error' ? this.stats.errors++ : this.stats.warnings++;
+      for (const p of problems) {
+        p.severity === 'error' ? this.stats.errors++ : this.stats.warnings++;
+        const k = problemReason(p.reason, p.severity);
+        this.stats.problems[k] = (this.stats.problems[k] ?? 0) + 1;
+      }
       await appendRows(conn, 'tmp_errors', errorCols, problems);
       await conn.run(`INSERT INTO ingest_errors
         SELECT source_path, last(reason), CASE WHEN bool_or(severity = 'error') THEN 'error' ELSE 'warning' END,
