@@ -34,6 +34,10 @@ let prom: Proc;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ocbridge-deploy-e2e-'));
   [target, slack] = await Promise.all([startTarget(join(dir, 'bridge')), startFakeSlack()]);
+  // API traffic before the first scrapes, so the API latency panels have a rate to show
+  if (target.kind === 'bridge')
+    for (const path of ['/api/sessions', '/api/usage?group_by=day', '/api/tools', '/api/nope'])
+      await fetch(`${target.url}${path}`).then((r) => r.arrayBuffer());
   am = await startAlertmanager({ dir, slackUrl: slack.url });
   prom = await startPrometheus({
     dir,
@@ -53,7 +57,11 @@ describe('deploy stack end to end', () => {
   it('scrapes the target', async () => {
     const r = await instantQuery(prom.url, 'up{job="opencode-bridge"}');
     expect(r.data?.result.map((s) => s.value[1])).toEqual(['1']);
-    const info = await instantQuery(prom.url, 'target_info');
+    // the real bridge identifies itself by build info; the fixture by target_info
+    const info = await instantQuery(
+      prom.url,
+      target.kind === 'bridge' ? 'opencode_bridge_build_info' : 'target_info',
+    );
     expect(info.data?.result.length).toBeGreaterThan(0);
   });
 
