@@ -145,7 +145,7 @@ describe('ocbridge run holds the store: query and report ask it', () => {
     expect(JSON.parse(again.stdout)).toEqual([{ n: 2 }]);
   });
 
-  it('the bridge keeps ingesting after user SQL switched external access off', async () => {
+  it('the bridge keeps ingesting while ocbridge query reads through it', async () => {
     d.session('ses_c', { created: T0 + 9000 });
     d.user('ses_c', 'msg_cu', T0 + 9000);
     const client = BridgeClient.find(db) as BridgeClient;
@@ -176,6 +176,18 @@ describe('ocbridge run holds the store: query and report ask it', () => {
     expect(out.results.length).toBeGreaterThanOrEqual(15);
     expect(out.results.map((x) => x.id)).toContain('exchange_coverage');
     expect(r.status).toBe(out.status === 'fail' ? 1 : 0);
+  });
+
+  it('ocbridge backup works while run holds the store (the bridge writes the snapshot)', async () => {
+    const out = join(tempDir('ocb-api-backup-'), 'backup.duckdb');
+    const r = cli(['backup', '--db', db, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/by the running bridge/);
+    const copy = await openStore(out, { readOnly: true });
+    const n = Number((await copy.conn.runAndReadAll('SELECT count(*) FROM sessions')).getRows()[0]?.[0]);
+    copy.close();
+    expect(n).toBeGreaterThanOrEqual(2);
   });
 
   it('the API of the running bridge answers, including POST /api/query with --enable-sql', async () => {

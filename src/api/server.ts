@@ -58,6 +58,8 @@ export interface ApiDeps {
   localCredential?: string;
   /** runs the bridge's health checks now (POST /internal/health, for `ocbridge health` while running) */
   internalHealth?: () => Promise<unknown>;
+  /** writes a consistent backup to this absolute path (POST /internal/backup, `ocbridge backup` while running) */
+  internalBackup?: (out: string) => Promise<unknown>;
   /** allow this browser origin (CORS); off when unset */
   corsOrigin?: string;
   /** deadline of every route's queries (default 10 s) */
@@ -253,8 +255,18 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
   };
   const sqlTimeout = deps.sqlTimeoutMs ?? 5000;
   const rowLimit = deps.sqlRowLimit ?? 10_000;
-  const run = async (sql: string, limit: number, timeoutMs: number) => {
-    const db = await prepare();
+  let catalogName: Promise<string> | null = null;
+  const catalog = () => {
+    catalogName ??= pool.with(async (c) =>
+      String((await c.runAndReadAll('SELECT current_database()')).getRows()[0]?.[0]),
+    );
+    return catalogName;
+  };
+  // `local`: the bridge's own user through the local credential (`ocbridge query` while run holds the
+  // store). The SQL guard still admits one SELECT only, but the instance keeps its file access, which
+  // the bridge needs (backups); remote SQL (/api/query, --enable-sql) switches it off for good.
+  const run = async (sql: string, limit: number, timeoutMs: number, local = false) => {
+    const db = local ? await catalog() : await prepare();
     const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
     return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
   };
@@ -293,13 +305,26 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
   app.post('/internal/query', async (c) => {
     const body = Internal.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
-    return c.json(await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000));
+    return c.json(
+      await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000, true),
+    );
   });
   // `ocbridge health` while this process holds the store: the bridge's own scheduled checks, run now
   app.post('/internal/health', async (c) => {
     if (!deps.internalHealth)
       return c.json({ error: 'health checks are not scheduled in this process' }, 404);
     return c.json(await deps.internalHealth());
+  });
+  const Backup = z.object({ out: z.string().min(1).max(4096) });
+  app.post('/internal/backup', async (c) => {
+    const body = Backup.safeParse(await c.req.json().catch(() => null));
+    if (!body.success) return invalid(c, body.error.issues, 'body');
+    if (!deps.internalBackup) return c.json({ error: 'backups are not available in this process' }, 404);
+    try {
+      return c.json(await deps.internalBackup(body.data.out));
+    } catch (e) {
+      return c.json({ error: 'backup failed', detail: (e as Error).message }, 500);
+    }
   });
   const Report = z.object({
     report: z.enum(REPORTS),

@@ -1,8 +1,11 @@
 /** `ocbridge backup`, `restore` and `doctor` (docs/operations.md). */
+
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { backupStoreFile, restoreStore } from '../store/backup.ts';
+import { type BackupResult, backupStoreFile, restoreStore } from '../store/backup.ts';
 import { defaultDbPath, StoreLockedError } from '../store/db.ts';
+import { BridgeClient } from './bridge-client.ts';
 import { loadConfig } from './config.ts';
 import { runDoctor } from './doctor.ts';
 import { formatRows } from './format.ts';
@@ -18,14 +21,16 @@ export function registerOpsCommands(program: Command): void {
         const r = await backupStoreFile(o.db, o.out);
         console.log(`backup ${r.path}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, ${r.ms} ms`);
       } catch (e) {
-        // Here the running-bridge client plugs in: ask the bridge (loopback API) to call
-        // backupStore(store, out) in its own process.
-        if (e instanceof StoreLockedError)
-          throw new StoreLockedError(
-            o.db,
-            'a running ocbridge holds it; back up through the running bridge, or stop it first',
-          );
-        throw e;
+        // a running bridge holds the store: it writes the snapshot itself (one consistent commit)
+        const bridge = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+        if (!bridge) throw e;
+        const r = await bridge.json<BackupResult>('/internal/backup', {
+          method: 'POST',
+          body: JSON.stringify({ out: resolve(o.out) }),
+        });
+        console.log(
+          `backup ${r.path} (by the running bridge, pid ${bridge.state.pid}): ${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, ${r.ms} ms`,
+        );
       }
     });
 

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
@@ -142,6 +143,7 @@ export function registerRunCommand(program: Command): void {
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
+        internalBackup: (out) => backupStore(store, out),
         internalHealth: async () => {
           if (!health) throw new Error('health checks are off (--health-interval 0)');
           return health.runNow();
