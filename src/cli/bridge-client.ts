@@ -11,6 +11,7 @@ import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { LOCAL_CREDENTIAL_HEADER } from '../api/server.ts';
+import { type OpenOptions, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import type { JsonRow } from '../store/query.ts';
 
 export const BridgeStateSchema = z.object({
@@ -99,6 +100,11 @@ export class BridgeRequestError extends Error {
 export class BridgeClient {
   constructor(readonly state: BridgeState) {}
 
+  /** The running bridge behind a failed open: when `e` says the store is locked and a bridge holds it. */
+  static behind(e: unknown, db: string): BridgeClient | null {
+    return e instanceof StoreLockedError ? BridgeClient.find(db) : null;
+  }
+
   /** The client for the bridge that holds `db`, or null when none is running. */
   static find(db: string): BridgeClient | null {
     const s = readBridgeState(db);
@@ -149,5 +155,22 @@ export class BridgeClient {
   /** GET /api/health (liveness, readiness, ingest status). */
   health(probe: 'live' | 'ready' = 'live'): Promise<Response> {
     return this.request(`/api/health?probe=${probe}`);
+  }
+}
+
+/**
+ * Opens the store, or, when `ocbridge run` holds it, returns a client of that running bridge instead
+ * (`query`, `report`, `health` ask it over loopback); throws the lock error when there is none.
+ */
+export async function openOrBridge(
+  db: string,
+  opts: OpenOptions = {},
+): Promise<{ store: Store; bridge?: undefined } | { store?: undefined; bridge: BridgeClient }> {
+  try {
+    return { store: await openStore(db, opts) };
+  } catch (e) {
+    const bridge = BridgeClient.behind(e, db);
+    if (!bridge) throw e;
+    return { bridge };
   }
 }

@@ -10,7 +10,7 @@ import { Option } from 'commander';
 import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { computePending } from '../otel/ledger.ts';
-import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { defaultDbPath, type Store } from '../store/db.ts';
 import {
   type HealthContext,
   type HealthResult,
@@ -19,7 +19,7 @@ import {
   saveHealthResults,
   worstStatus,
 } from '../store/health/index.ts';
-import { BridgeClient } from './bridge-client.ts';
+import { openOrBridge } from './bridge-client.ts';
 import { type Config, loadConfig } from './config.ts';
 import { formatRows } from './format.ts';
 import { notifySlack, type SlackResult } from './notify-slack.ts';
@@ -113,17 +113,14 @@ export function registerHealthCommand(program: Command): void {
         const { config } = loadConfig();
         // A running bridge holds the store: ask it over loopback (it runs the same checks on its own
         // connection, with its live state: watch lag, sources)
+        const opened = await openOrBridge(o.db);
         let run: HealthRun | undefined;
-        let store: Store | null = null;
-        try {
-          store = await openStore(o.db);
-        } catch (e) {
-          const bridge = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
-          if (!bridge) throw e;
-          run = await bridge.json<HealthRun>('/internal/health', { method: 'POST' });
+        if (opened.bridge) {
+          run = await opened.bridge.json<HealthRun>('/internal/health', { method: 'POST' });
           if (o.only) run = { ...run, results: run.results.filter((r) => o.only?.includes(r.id)) };
           run.status = worstStatus(run.results);
         }
+        const store = opened.store;
         if (store) {
           try {
             run = await healthRun(

@@ -1,12 +1,12 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { SourceNotFoundError } from '../ingest/discover.ts';
-import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
-import { BridgeClient } from './bridge-client.ts';
+import { openOrBridge } from './bridge-client.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerExportCommand } from './export-command.ts';
@@ -27,21 +27,6 @@ const positiveInt = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 };
-
-/**
- * Opens the store read-only; when `ocbridge run` holds it (StoreLockedError), returns the client
- * of that running bridge instead, or throws the lock error when there is none.
- */
-async function openForReading(db: string): Promise<{ store: Store } | { bridge: BridgeClient }> {
-  try {
-    return { store: await openStore(db, { readOnly: true }) };
-  } catch (e) {
-    if (!(e instanceof StoreLockedError)) throw e;
-    const bridge = BridgeClient.find(db);
-    if (!bridge) throw e;
-    return { bridge };
-  }
-}
 
 export function buildProgram(): Command {
   const program = new Command('ocbridge')
@@ -92,8 +77,8 @@ export function buildProgram(): Command {
     .option('--db <file>', 'DuckDB store file', defaultDbPath())
     .addOption(formatOption())
     .action(async (sql: string, o: { db: string; format: Format }) => {
-      const opened = await openForReading(o.db);
-      if ('bridge' in opened) {
+      const opened = await openOrBridge(o.db, { readOnly: true });
+      if (opened.bridge) {
         // the running bridge holds the store: ask it (one read-only SELECT, through its SQL guard)
         const r = await opened.bridge.query(sql);
         if (r.truncated) console.error('ocbridge: result truncated by the running bridge');
@@ -129,8 +114,8 @@ export function buildProgram(): Command {
       ) => {
         if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
           throw new InvalidArgumentError(`--since: not a date: ${o.since}`);
-        const opened = await openForReading(o.db);
-        if ('bridge' in opened) {
+        const opened = await openOrBridge(o.db, { readOnly: true });
+        if (opened.bridge) {
           const rows = await opened.bridge.report(report, {
             since: o.since,
             project: o.project,

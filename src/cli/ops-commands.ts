@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { type BackupResult, backupStoreFile, restoreStore } from '../store/backup.ts';
-import { defaultDbPath, StoreLockedError } from '../store/db.ts';
+import { defaultDbPath } from '../store/db.ts';
 import { BridgeClient } from './bridge-client.ts';
 import { loadConfig } from './config.ts';
 import { runDoctor } from './doctor.ts';
@@ -22,7 +22,7 @@ export function registerOpsCommands(program: Command): void {
         console.log(`backup ${r.path}: ${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, ${r.ms} ms`);
       } catch (e) {
         // a running bridge holds the store: it writes the snapshot itself (one consistent commit)
-        const bridge = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+        const bridge = BridgeClient.behind(e, o.db);
         if (!bridge) throw e;
         const r = await bridge.json<BackupResult>('/internal/backup', {
           method: 'POST',

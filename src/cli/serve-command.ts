@@ -45,7 +45,7 @@ export function registerServeCommand(program: Command): void {
     try {
       store = await openStore(o.db, { readOnly: true, threads: o.threads });
     } catch (e) {
-      const running = e instanceof StoreLockedError ? BridgeClient.find(o.db) : null;
+      const running = BridgeClient.behind(e, o.db);
       if (running)
         throw new StoreLockedError(
           o.db,
