@@ -27,14 +27,6 @@ export interface LiveExportOptions
   onPass?: (r: ExportTracesResult) => void;
 }
 
-/** Whether trace export is configured: a flag or the standard OTLP environment variables. */
-export function exportConfigured(
-  endpoint: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
-  return Boolean(endpoint || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
-}
-
 export class LiveTraceExport {
   private conn: DuckDBConnection | null = null;
   private running: Promise<void> | null = null;

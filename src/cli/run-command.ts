@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
-import { PROTOCOLS } from '../otel/exporter.ts';
+import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
@@ -11,7 +11,7 @@ import { toMetricResults } from '../store/health/index.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
-import { exportConfigured, LiveTraceExport } from './live-export.ts';
+import { LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 import { VERSION } from './version.ts';
@@ -97,6 +97,15 @@ export function registerRunCommand(program: Command): void {
       });
       const bridge = new LiveBridge(store, { source: o.source, logger });
       metrics.attach(bridge);
+      const traces =
+        o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
+          ? new LiveTraceExport(store, {
+              endpoint: o.otlpEndpoint,
+              protocol: o.otlpProtocol,
+              captureContent: o.captureContent,
+              logger,
+            })
+          : null;
       // what /api/health reports, and the version the API's response cache is keyed by
       const status = {
         phase: 'loading' as 'loading' | 'live' | 'stopping',
@@ -116,6 +125,7 @@ export function registerRunCommand(program: Command): void {
       bridge.on('derived', () => {
         version++;
         status.last_derived_at = new Date().toISOString();
+        traces?.trigger();
       });
       bridge.on('ready', () => {
         version++;
@@ -159,16 +169,6 @@ export function registerRunCommand(program: Command): void {
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       logger.info({ url: server.url }, 'listening');
-      const traces =
-        o.traceExport && exportConfigured(o.otlpEndpoint)
-          ? new LiveTraceExport(store, {
-              endpoint: o.otlpEndpoint,
-              protocol: o.otlpProtocol,
-              captureContent: o.captureContent,
-              logger,
-            })
-          : null;
-      bridge.on('derived', () => traces?.trigger());
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {

@@ -44,15 +44,19 @@ export function tracesUrl(endpoint: string | undefined): string | undefined {
   return u.endsWith('/v1/traces') ? u : `${u}/v1/traces`;
 }
 
-/** The URL the exporter will use, for logs and the ledger. */
-export function effectiveUrl(cfg: ExporterConfig): string {
+/** The traces URL a flag or the standard environment variables name, if any. */
+export function configuredUrl(cfg: ExporterConfig): string | undefined {
   const env = cfg.env ?? process.env;
   return (
     tracesUrl(cfg.endpoint) ??
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    tracesUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT) ??
-    'http://localhost:4318/v1/traces'
+    tracesUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT)
   );
+}
+
+/** The URL the exporter will use, for logs and the ledger. */
+export function effectiveUrl(cfg: ExporterConfig): string {
+  return configuredUrl(cfg) ?? 'http://localhost:4318/v1/traces';
 }
 
 export function createOtlpExporter(cfg: ExporterConfig): SpanExporter {
