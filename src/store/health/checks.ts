@@ -80,6 +80,35 @@ async function storeBytes(conn: DuckDBConnection): Promise<number> {
   return size(path) + size(`${path}.wal`);
 }
 
+/** Rows whose parent is not in the store, as a share of all rows (parts → messages, messages → sessions). */
+function orphanCheck(
+  id: string,
+  child: { table: string; id: string; noun: string },
+  parent: { table: string; key: string; noun: string },
+): CheckDef {
+  return {
+    id,
+    unit: 'ratio',
+    direction: 'max',
+    threshold: { warn: 0, fail: 0.01 },
+    description: `${child.noun} whose ${parent.noun} is not in the store (share of all ${child.noun})`,
+    async measure(conn) {
+      const r = await one(
+        conn,
+        `SELECT count(*) FILTER (WHERE p.${parent.key} IS NULL) AS orphans, count(*) AS total,
+                (list(c.${child.id}) FILTER (WHERE p.${parent.key} IS NULL))[1:3] AS sample
+         FROM ${child.table} c LEFT JOIN ${parent.table} p USING (${parent.key})`,
+      );
+      const o = num(r.orphans) ?? 0;
+      const t = num(r.total) ?? 0;
+      return {
+        value: t ? o / t : 0,
+        explanation: `${o} of ${t} ${child.noun} have no ${parent.noun}${list((r.sample as unknown[]) ?? [])}`,
+      };
+    },
+  };
+}
+
 export const CHECKS: readonly CheckDef[] = [
   {
     id: 'source_readable',
@@ -130,48 +159,24 @@ export const CHECKS: readonly CheckDef[] = [
       };
     },
   },
-  {
-    id: 'orphan_parts',
-    unit: 'ratio',
-    direction: 'max',
-    threshold: { warn: 0, fail: 0.01 },
-    description: 'parts whose message is not in the store (share of all parts)',
-    async measure(conn) {
-      const r = await one(
-        conn,
-        `SELECT count(*) FILTER (WHERE m.message_id IS NULL) AS orphans, count(*) AS total,
-                (list(p.part_id) FILTER (WHERE m.message_id IS NULL))[1:3] AS sample
-         FROM parts p LEFT JOIN messages m USING (message_id)`,
-      );
-      const o = num(r.orphans) ?? 0;
-      const t = num(r.total) ?? 0;
-      return {
-        value: t ? o / t : 0,
-        explanation: `${o} of ${t} parts have no message${list((r.sample as unknown[]) ?? [])}`,
-      };
+  orphanCheck(
+    'orphan_parts',
+    { table: 'parts', id: 'part_id', noun: 'parts' },
+    {
+      table: 'messages',
+      key: 'message_id',
+      noun: 'message',
     },
-  },
-  {
-    id: 'orphan_messages',
-    unit: 'ratio',
-    direction: 'max',
-    threshold: { warn: 0, fail: 0.01 },
-    description: 'messages whose session is not in the store (share of all messages)',
-    async measure(conn) {
-      const r = await one(
-        conn,
-        `SELECT count(*) FILTER (WHERE s.session_id IS NULL) AS orphans, count(*) AS total,
-                (list(m.message_id) FILTER (WHERE s.session_id IS NULL))[1:3] AS sample
-         FROM messages m LEFT JOIN sessions s USING (session_id)`,
-      );
-      const o = num(r.orphans) ?? 0;
-      const t = num(r.total) ?? 0;
-      return {
-        value: t ? o / t : 0,
-        explanation: `${o} of ${t} messages have no session${list((r.sample as unknown[]) ?? [])}`,
-      };
+  ),
+  orphanCheck(
+    'orphan_messages',
+    { table: 'messages', id: 'message_id', noun: 'messages' },
+    {
+      table: 'sessions',
+      key: 'session_id',
+      noun: 'session',
     },
-  },
+  ),
   {
     id: 'duplicate_ids',
     unit: 'ids',
