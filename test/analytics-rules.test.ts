@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/db.ts';
-import { DataDir, rows, stepFinish, stepStart, T0, text, tool } from './support/analytics.ts';
+import { DataDir, rows, stepFinish, stepStart, T0, text, tool, withSubagent } from './support/analytics.ts';
 
 let store: Store | undefined;
 afterEach(() => {
@@ -124,33 +124,7 @@ describe('analytics rules (one small fixture per rule)', () => {
   });
 
   it('sub-agent: the child session nests under the task call; totals with and without sub-agents', async () => {
-    const d = new DataDir()
-      .project()
-      .session('ses_p')
-      .session('ses_c', { parent: 'ses_p', created: T0 + 1100 });
-    d.user('ses_p', 'msg_pu', T0);
-    d.assistant(
-      'ses_p',
-      'msg_pa',
-      'msg_pu',
-      { created: T0 + 100, completed: T0 + 9000, tokens: { input: 10 }, cost: 1 },
-      [
-        stepStart(),
-        tool('task', T0 + 1000, T0 + 8000, {
-          input: { subagent_type: 'general', description: 'd' },
-          metadata: { sessionId: 'ses_c' },
-        }),
-        stepFinish({ input: 10 }, 1),
-      ],
-    );
-    d.user('ses_c', 'msg_cu', T0 + 1200);
-    d.assistant(
-      'ses_c',
-      'msg_ca',
-      'msg_cu',
-      { created: T0 + 1300, completed: T0 + 7000, agent: 'general', tokens: { input: 5 }, cost: 0.5 },
-      [stepStart(), tool('bash', T0 + 2000, T0 + 3000), stepFinish({ input: 5 }, 0.5)],
-    );
+    const d = withSubagent(new DataDir().project());
     store = await d.ingest();
     const ex = await rows(
       store,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, disposeApp, type RequestObservation } from '../src/api/server.ts';
 import type { Store } from '../src/store/db.ts';
 import { traceIdFor } from '../src/store/trace-ids.ts';
-import { DataDir, rows, stepFinish, stepStart, T0, tool } from './support/analytics.ts';
+import { DataDir, rows, stepFinish, stepStart, T0, tool, withSubagent } from './support/analytics.ts';
 
 let store: Store;
 let app: OpenAPIHono;
@@ -23,34 +23,7 @@ async function get(path: string, a: OpenAPIHono = app, init?: RequestInit) {
 }
 
 beforeAll(async () => {
-  const d = new DataDir()
-    .project()
-    .project('proj2', '/w/proj2')
-    .session('ses_p')
-    .session('ses_c', { parent: 'ses_p', created: T0 + 1100 });
-  d.user('ses_p', 'msg_pu', T0);
-  d.assistant(
-    'ses_p',
-    'msg_pa',
-    'msg_pu',
-    { created: T0 + 100, completed: T0 + 9000, tokens: { input: 10 }, cost: 1 },
-    [
-      stepStart(),
-      tool('task', T0 + 1000, T0 + 8000, {
-        input: { subagent_type: 'general', description: 'd' },
-        metadata: { sessionId: 'ses_c' },
-      }),
-      stepFinish({ input: 10 }, 1),
-    ],
-  );
-  d.user('ses_c', 'msg_cu', T0 + 1200);
-  d.assistant(
-    'ses_c',
-    'msg_ca',
-    'msg_cu',
-    { created: T0 + 1300, completed: T0 + 7000, agent: 'general', tokens: { input: 5 }, cost: 0.5 },
-    [stepStart(), tool('bash', T0 + 2000, T0 + 3000), stepFinish({ input: 5 }, 0.5)],
-  );
+  const d = withSubagent(new DataDir().project().project('proj2', '/w/proj2'));
   // five more sessions in proj2, one hour apart, one with an API error and a failed tool
   for (let i = 1; i <= 5; i++) {
     const s = `ses_q${i}`;
