@@ -45,6 +45,7 @@ function subdirs(dir: string): string[] {
 /** Below this many folders the whole tree is listed on this thread (a worker costs ~0.1 s to start). */
 const PARALLEL_LISTING_MIN_DIRS = 4000;
 
+/** Kinds stored one folder per parent (session → project, message → session, part → message). */
 const NESTED: ReadonlySet<JsonFileKind> = new Set(['session', 'message', 'part']);
 
 /**
@@ -183,7 +184,7 @@ export function refFromPath(storageDir: string, path: string): JsonFileRef | nul
   if (rel.length < 2 || rel[0] === '..' || !path.endsWith('.json')) return null;
   const kind = rel[0] as JsonFileKind;
   if (!JSON_KINDS.includes(kind)) return null;
-  const nested = kind === 'session' || kind === 'message' || kind === 'part';
+  const nested = NESTED.has(kind);
   if ((nested && rel.length !== 3) || (!nested && rel.length !== 2)) return null;
   let st: import('node:fs').Stats;
   try {
