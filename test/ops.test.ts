@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { applyConfigDefaults, ConfigError, loadConfig } from '../src/cli/config.ts';
 import { runDoctor } from '../src/cli/doctor.ts';
 import { startHealthSchedule } from '../src/cli/health-command.ts';
-import { buildProgram } from '../src/cli/main.ts';
+import { buildProgram, commandOf } from '../src/cli/main.ts';
 import type { HealthResult } from '../src/store/health/index.ts';
 import { FakeDb, tempDir, V1_DDL, V2_DDL, writeStorage } from './support/datadir.ts';
 import { startFakeSlack } from './support/fake-slack-scripted.ts';
@@ -14,7 +14,7 @@ import { healthyStore } from './support/health.ts';
 import { rows } from './support/store.ts';
 
 describe('config file and environment', () => {
-  it('file < environment, validated; they become the option defaults of every command', () => {
+  it('file < environment, validated; they become the option defaults of every command', async () => {
     const cwd = tempDir('ocb-conf-');
     writeFileSync(
       join(cwd, 'ocbridge.config.json'),
@@ -32,7 +32,7 @@ describe('config file and environment', () => {
       port: 7000,
       health: { intervalSeconds: 60, unpricedModels: ['x'], slackWebhook: 'http://127.0.0.1:1/hook' },
     });
-    const program = buildProgram();
+    const program = await buildProgram();
     applyConfigDefaults(program, config);
     const opt = (cmd: string, name: string) =>
       program.commands.find((c) => c.name() === cmd)?.options.find((o) => o.attributeName() === name)
@@ -48,6 +48,26 @@ describe('config file and environment', () => {
     expect(opt('run', 'healthInterval')).toBe(60);
     expect(opt('health', 'db')).toBe('/from/file.duckdb');
     expect(opt('health', 'slackWebhook')).toBe('http://127.0.0.1:1/hook');
+  });
+
+  it('loads only the command it runs; the help and unknown commands get every one', async () => {
+    const names = async (argv: string[]) =>
+      (await buildProgram(commandOf(['node', 'ocbridge', ...argv]))).commands.map((c) => c.name());
+    const all = ['ingest', 'query', 'run', 'serve', 'report', 'pricing', 'migrate', 'export', 'health'];
+    expect(await names([])).toEqual([...all, 'backup', 'restore', 'doctor', 'demo']);
+    expect(await names(['--help'])).toEqual(await names([]));
+    expect(await names(['nonsense'])).toEqual(await names([]));
+    expect(await names(['ingest', '--db', 'x'])).toEqual(['ingest', 'query', 'report', 'pricing', 'migrate']);
+    expect(await names(['doctor'])).toEqual([
+      'ingest',
+      'query',
+      'report',
+      'pricing',
+      'migrate',
+      'backup',
+      'restore',
+      'doctor',
+    ]);
   });
 
   it('says what is wrong with a bad file or variable', () => {

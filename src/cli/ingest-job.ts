@@ -7,16 +7,23 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
-import { JSON_KINDS, type JsonFileRef, listJsonTree } from '../ingest/json-tree.ts';
+import { JSON_KINDS, type JsonFileRef, listingDigest, listJsonTree } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
-import { changedFiles, hasFileCheckpoint } from '../store/file-checkpoints.ts';
+import {
+  changedFiles,
+  forgetListing,
+  hasFileCheckpoint,
+  listingUnchanged,
+  recordListing,
+} from '../store/file-checkpoints.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
@@ -157,12 +164,23 @@ export class Ingestor {
   }
 
   private async ingestJsonTree(storageDir: string): Promise<void> {
+    const root = resolve(storageDir);
     const tree = await listJsonTree(storageDir);
+    const conn = this.store.conn;
     for (const kind of JSON_KINDS) {
       const refs = tree.get(kind) ?? [];
       tree.delete(kind);
       this.summary.filesSeen += refs.length;
-      await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
+      // the same listing as the last complete ingest of this kind: nothing to compare file by file
+      const digest = listingDigest(refs);
+      if (await listingUnchanged(conn, root, kind, refs.length, digest)) {
+        this.summary.filesSkippedUnchanged += refs.length;
+        continue;
+      }
+      await forgetListing(conn, root, kind);
+      const applied = await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
+      // a file that failed is tried again next time, so its listing is not recorded as done
+      if (applied.failed.length === 0) await recordListing(conn, root, kind, refs.length, digest);
     }
   }
 

@@ -2,6 +2,7 @@
  * The legacy JSON tree (`storage/`, OpenCode ≤ 1.1.65): listing with fingerprints, and parsing one file.
  * IDs come from file and folder names, as OpenCode's own JSON→SQLite importer takes them.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -102,6 +103,17 @@ export async function listJsonTree(
     void worker.terminate();
   }
   return out;
+}
+
+/**
+ * A digest of a listing (every path with its size and mtime, in listing order): equal digests mean
+ * the same files with the same fingerprints. A listing in another order only gives another digest
+ * (then the files are compared one by one), never a false match.
+ */
+export function listingDigest(refs: readonly JsonFileRef[]): string {
+  const h = createHash('sha1');
+  for (const r of refs) h.update(`${r.path}\0${r.size}\0${r.mtimeUs}\n`);
+  return h.digest('hex');
 }
 
 export interface ParsedFile {

@@ -69,3 +69,44 @@ export async function hasFileCheckpoint(conn: DuckDBConnection, path: string): P
   const r = await conn.runAndReadAll('SELECT 1 FROM source_files WHERE path = $1', [path]);
   return r.currentRowCount > 0;
 }
+
+/**
+ * Listing fingerprints (`source_listings`): a digest of every (path, size, mtime) of one folder kind
+ * of a JSON tree, recorded after an ingest of that kind in which every file was stored. A re-ingest
+ * whose listing has the same digest skips the per-file comparison (and its ~230K-row append) at
+ * once. Any change to a file, a new or a removed file changes the digest; then the per-file
+ * comparison above decides as before.
+ */
+export async function listingUnchanged(
+  conn: DuckDBConnection,
+  root: string,
+  kind: string,
+  files: number,
+  digest: string,
+): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    'SELECT 1 FROM source_listings WHERE root = $1 AND kind = $2 AND files = $3 AND digest = $4',
+    [root, kind, files, digest],
+  );
+  return r.currentRowCount > 0;
+}
+
+export async function recordListing(
+  conn: DuckDBConnection,
+  root: string,
+  kind: string,
+  files: number,
+  digest: string,
+): Promise<void> {
+  await conn.run(`INSERT OR REPLACE INTO source_listings VALUES ($1, $2, $3, $4, now()::TIMESTAMP)`, [
+    root,
+    kind,
+    files,
+    digest,
+  ]);
+}
+
+/** Forgets the listing fingerprint of a kind (before its files are applied: a crash then means a full comparison). */
+export async function forgetListing(conn: DuckDBConnection, root: string, kind: string): Promise<void> {
+  await conn.run('DELETE FROM source_listings WHERE root = $1 AND kind = $2', [root, kind]);
+}

@@ -4,6 +4,7 @@ import { m001 } from './migrations/001_core.ts';
 import { m002 } from './migrations/002_analytics.ts';
 import { m010 } from './migrations/010_export_ledger.ts';
 import { m012 } from './migrations/012_health_history.ts';
+import { m013 } from './migrations/013_source_listings.ts';
 
 export interface Migration {
   version: number;
@@ -12,7 +13,7 @@ export interface Migration {
   down: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m010, m012];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m010, m012, m013];
 
 export interface MigrationStatus {
   version: number;
