@@ -41,6 +41,12 @@ export async function changedFiles(
     for (const [path, known] of reader.getRows()) out.set(String(path), Boolean(known));
     return out;
   }
+  // a first ingest: nothing to compare with (and no ~230K-row temp table to hold in memory)
+  const stored = await conn.runAndReadAll('SELECT 1 FROM source_files LIMIT 1');
+  if (stored.currentRowCount === 0) {
+    for (const f of listing) out.set(f.path, false);
+    return out;
+  }
   await conn.run('CREATE OR REPLACE TEMP TABLE file_listing (path VARCHAR, size BIGINT, mtime_us BIGINT)');
   try {
     const a = await conn.createAppender('file_listing', 'main', 'temp');
