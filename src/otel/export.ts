@@ -9,8 +9,14 @@
  * acknowledges within `maxRetryMs`, the export stops with `ok: false` and the reason.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createOtlpExporter, type ExporterConfig, effectiveUrl, resolveProtocol, send } from './exporter.ts';
+import {
+  createOtlpExporter,
+  type ExporterConfig,
+  effectiveUrl,
+  resolveProtocol,
+  type SpanDataExporter,
+  send,
+} from './exporter.ts';
 import {
   assertTraceTables,
   computePending,
@@ -19,10 +25,10 @@ import {
   markExported,
   markFailed,
 } from './ledger.ts';
-import { buildContentIndex, mapRows } from './mapping.ts';
+import { buildContentIndex, mapRows, type SpanData } from './mapping.ts';
 import { buildResource } from './resource.ts';
 import { preparePendingRows, readBatchContent, readBatchRows } from './source.ts';
-import { toReadableSpan } from './spans.ts';
+import { SCOPE } from './spans.ts';
 
 export interface ExportTracesOptions extends ExporterConfig {
   serviceName?: string;
@@ -45,7 +51,7 @@ export interface ExportTracesOptions extends ExporterConfig {
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Use this exporter instead of building one (tests, benchmarks). Not shut down by exportTraces. */
-  exporter?: SpanExporter;
+  exporter?: SpanDataExporter;
   /** Read, map and build the spans, send nothing, write nothing to the ledger. */
   dryRun?: boolean;
   now?: Date;
@@ -137,7 +143,9 @@ export async function exportTraces(
     );
 
   const resource = buildResource({ serviceName: o.serviceName, env: o.env });
-  const exporter = o.dryRun ? undefined : (o.exporter ?? createOtlpExporter(o));
+  const exporter = o.dryRun
+    ? undefined
+    : (o.exporter ?? createOtlpExporter(o, { resourceAttributes: resource.attributes, scope: SCOPE }));
   const db = serial();
   const maxInflight = Math.max(1, o.inflight ?? 2);
   const maxRetryMs = o.maxRetryMs ?? 120_000;
@@ -152,7 +160,7 @@ export async function exportTraces(
   let aborted: string | undefined;
   let lastProgressLog = performance.now();
 
-  const deliver = async (batchNo: number, spans: ReadableSpan[], exchanges: number): Promise<void> => {
+  const deliver = async (batchNo: number, spans: SpanData[], exchanges: number): Promise<void> => {
     let firstFailure: number | undefined;
     let delay = initialBackoff;
     for (;;) {
@@ -221,11 +229,10 @@ export async function exportTraces(
       rows: await readBatchRows(conn, batchNo),
       content: o.captureContent ? await readBatchContent(conn, batchNo) : undefined,
     }));
-    const data = mapRows(rows, {
+    const spans = mapRows(rows, {
       content: content ? buildContentIndex(content) : undefined,
       contentMaxChars: o.contentMaxChars,
     });
-    const spans = data.map((sd) => toReadableSpan(sd, resource));
     let exchanges = 0;
     for (let i = 0; i < rows.length; i++)
       if (i === 0 || rows[i]!.exchangeId !== rows[i - 1]!.exchangeId) exchanges++;
