@@ -84,6 +84,20 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
       expect(values.some((v) => typeof v === 'boolean')).toBe(true);
       expect(values.some((v) => Array.isArray(v))).toBe(true);
       for (const spans of c.requests) expectSameBytes(spans);
+      // reading on a second connection of the instance (as the CLI does) gives the same requests
+      const c2 = capture();
+      const r2 = await exportTraces(store.conn, {
+        instance: store.instance,
+        exporter: c2.exporter,
+        now: new Date(T0 + 25_000),
+        force: true,
+        captureContent,
+        contentMaxChars: 10,
+        batchSpans: 4,
+        prepareSpans: 8,
+      });
+      expect(r2.spans).toBe(r.spans);
+      expect(c2.requests).toEqual(c.requests);
     });
   }
 

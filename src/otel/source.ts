@@ -275,6 +275,24 @@ export async function readBatchRows(conn: DuckDBConnection, batchNo: number): Pr
   return out;
 }
 
+/**
+ * Copies `_otel_pending` (computePending's temp table, connection-local) to another connection of
+ * the same database, so that a second connection can read span rows while the first one writes the
+ * ledger. The columns the reads use, as one JSON value.
+ */
+export async function copyPending(from: DuckDBConnection, to: DuckDBConnection): Promise<void> {
+  const r = await from.runAndReadAll(
+    `SELECT coalesce(to_json(list({exchange_id: exchange_id, seed: seed, trace_id: trace_id,
+       seq: seq::BIGINT, batch_no: batch_no::BIGINT}))::VARCHAR, '[]') FROM _otel_pending`,
+  );
+  const json = (r.getColumnsJS()[0]?.[0] as string | undefined) ?? '[]';
+  await to.run(
+    `CREATE OR REPLACE TEMP TABLE _otel_pending AS
+     SELECT unnest(from_json($1, '[{"exchange_id":"VARCHAR","seed":"VARCHAR","trace_id":"VARCHAR","seq":"BIGINT","batch_no":"BIGINT"}]'), recursive := true)`,
+    [json],
+  );
+}
+
 /** Opt-in content of a batch: text parts of every message in it, tool inputs and outputs. */
 export interface ContentRow {
   messageId: string;
