@@ -82,8 +82,8 @@ export interface TraceRow {
 const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['exchangeId', 't.exchange_id'],
   ['traceId', 'q.trace_id'],
-  ['spanId', `${spanIdSql('q.seed', spanKeySql('t'))}`],
-  ['parentSpanId', `CASE WHEN tp.kind IS NULL THEN NULL ELSE ${spanIdSql('q.seed', spanKeySql('tp'))} END`],
+  ['spanId', 't.sid'],
+  ['parentSpanId', 'tp.sid'],
   ['kind', 't.kind'],
   ['name', 't.name'],
   ['startUs', 'epoch_us(t.started_at)'],
@@ -153,7 +153,9 @@ export const PENDING_SPANS_SQL = `
 WITH t AS (
   -- only the tree columns: x.* would carry every span's attributes JSON through each join
   SELECT x.exchange_id, x.span_id, x.parent_span_id, x.kind, x.name, x.started_at, x.ended_at,
-         x.session_id, x.message_id, x.part_id
+         x.session_id, x.message_id, x.part_id,
+         -- the OTel span ID, hashed once per row (a child reads its parent's through the tp join)
+         ${spanIdSql('q0.seed', spanKeySql('x'))} AS sid
   FROM exchange_traces x
   JOIN _otel_pending q0 ON q0.exchange_id = x.exchange_id AND q0.batch_no BETWEEN $1 AND $2
 ),
@@ -197,6 +199,11 @@ tc AS (
   SELECT part_id, tool_name, call_id, status, error_message, child_session_id
   FROM tool_calls WHERE part_id IN (SELECT part_id FROM t)
 ),
+sub_agent AS (
+  SELECT session_id, arg_min(agent, created_at) AS agent FROM messages
+  WHERE role = 'assistant' AND session_id IN (SELECT session_id FROM t WHERE kind = 'subagent')
+  GROUP BY session_id
+),
 -- the task tool calls that started a sub-agent: only their input JSON is read (reading every tool
 -- call's input was the costliest scan of the query)
 ptc AS (
@@ -204,12 +211,9 @@ ptc AS (
   FROM tool_calls
   WHERE tool_name = 'task' AND part_id IN (
     SELECT tp.part_id FROM t JOIN t AS tp ON tp.exchange_id = t.exchange_id AND tp.span_id = t.parent_span_id
-    WHERE t.kind = 'subagent')
-),
-sub_agent AS (
-  SELECT session_id, arg_min(agent, created_at) AS agent FROM messages
-  WHERE role = 'assistant' AND session_id IN (SELECT session_id FROM t WHERE kind = 'subagent')
-  GROUP BY session_id
+    WHERE t.kind = 'subagent'
+      -- only where the child session has no assistant agent (the subagent_type is the fallback)
+      AND NOT EXISTS (SELECT 1 FROM sub_agent sa WHERE sa.session_id = t.session_id AND sa.agent IS NOT NULL))
 )
 SELECT ${COLUMNS.map(([k, e]) => `${e} AS "${k}"`).join(',\n  ')},
   q.batch_no AS _batch_no, q.seq AS _seq
