@@ -3,11 +3,13 @@
  * in-test receiver: parents, names, kinds, times, attributes, token arithmetic, sub-agent nesting,
  * retry and compaction events, errors, and IDs that do not change between exports or protocols.
  */
+import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTraces } from '../src/otel/export.ts';
 import { spanIdFor, spanKey, traceIdFor } from '../src/otel/ids.ts';
+import type { SpanData } from '../src/otel/mapping.ts';
 import type { Store } from '../src/store/db.ts';
-import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
+import { buildGoldenFixture, Fixture, openTestStore, T0 } from './otel-fixtures.ts';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './support/otlp-receiver.ts';
 
 const NOW = new Date(T0 + 25_000);
@@ -317,6 +319,53 @@ describe('content capture (opt-in)', () => {
       expect(read.attributes['gen_ai.tool.call.result']).toBe('SECRET FIL…[truncated 9 chars]');
     } finally {
       await rx.close();
+      store.close();
+    }
+  });
+});
+
+describe('sub-agent name fallback', () => {
+  it("a child session without assistant messages is named by the task's subagent_type", async () => {
+    const store = await openTestStore();
+    try {
+      const f = new Fixture(store.conn);
+      await f.session('ses_P');
+      await f.session('ses_C', { parent: 'ses_P' });
+      await f.user('msg_pu', 'ses_P', 0);
+      await f.assistant('msg_pa', 'ses_P', 'msg_pu', 100, 5000, { finish: 'stop' });
+      await f.tool('prt_task', 'msg_pa', 'ses_P', 'task', 200, 4000, {
+        child: 'ses_C',
+        input: { description: 'look around', subagent_type: 'general' },
+      });
+      await f.exchange('msg_pu', 'ses_P', 0, 5000);
+      await f.span('msg_pu', 'msg_pu', null, 'exchange', 0, 5000, { session: 'ses_P', message: 'msg_pu' });
+      await f.span('msg_pu', 'msg_pa', 'msg_pu', 'llm_call', 100, 5000, {
+        session: 'ses_P',
+        message: 'msg_pa',
+      });
+      await f.span('msg_pu', 'prt_task', 'msg_pa', 'tool', 200, 4000, {
+        session: 'ses_P',
+        message: 'msg_pa',
+        part: 'prt_task',
+      });
+      await f.span('msg_pu', 'subagent:prt_task', 'prt_task', 'subagent', 300, 3900, { session: 'ses_C' });
+      const sent: SpanData[] = [];
+      const r = await exportTraces(store.conn, {
+        instance: store.instance,
+        now: NOW,
+        exporter: {
+          export: (spans, done) => {
+            sent.push(...spans);
+            done({ code: ExportResultCode.SUCCESS });
+          },
+          shutdown: async () => {},
+        },
+      });
+      expect(r.ok).toBe(true);
+      const sub = sent.find((s) => s.attributes['gen_ai.operation.name'] === 'invoke_agent');
+      expect(sub?.name).toBe('invoke_agent general');
+      expect(sub?.attributes['gen_ai.agent.name']).toBe('general');
+    } finally {
       store.close();
     }
   });
