@@ -155,9 +155,10 @@ function writeSpan(w: ProtoWriter, sd: SpanData): void {
   w.fixed32(SPAN_FLAGS);
 }
 
-/** Encodes requests of one resource and scope; reuses its buffer between requests. */
+/** Encodes requests of one resource and scope. */
 export class OtlpProtoEncoder {
-  private readonly w = new ProtoWriter();
+  /** The size of the last request (+12%): the next one's buffer is allocated once at that size. */
+  private sizeHint = 1 << 16;
   private readonly head: Uint8Array;
   private readonly scope: Uint8Array;
 
@@ -186,24 +187,25 @@ export class OtlpProtoEncoder {
   }
 
   encode(spans: readonly SpanData[]): Uint8Array {
-    const w = this.w;
-    w.reset();
+    // a new buffer per request, returned without a copy: the exporter may hold it for retries
+    const w = new ProtoWriter(this.sizeHint);
     if (spans.length > 0) {
       w.tag(1, LEN);
-      const rs = w.begin();
+      const rs = w.begin(4); // requests are MBs: four length bytes
       w.raw(this.head);
       w.tag(2, LEN);
-      const ss = w.begin();
+      const ss = w.begin(4);
       w.raw(this.scope);
       for (const sd of spans) {
         w.tag(2, LEN);
-        const m = w.begin();
+        const m = w.begin(2); // a span is 128 B … 16 KB: two length bytes, no move
         writeSpan(w, sd);
-        w.end(m);
+        w.end(m, 2);
       }
-      w.end(ss);
-      w.end(rs);
+      w.end(ss, 4);
+      w.end(rs, 4);
     }
-    return w.bytes();
+    this.sizeHint = Math.max(1 << 16, Math.ceil(w.pos * 1.12));
+    return w.finish();
   }
 }

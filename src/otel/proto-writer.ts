@@ -45,9 +45,14 @@ export class ProtoWriter {
     this.buf = next;
   }
 
-  /** A copy of what was written (the writer's buffer is reused). */
+  /** A copy of what was written (small pre-encoded pieces; the writer's buffer may be reused). */
   bytes(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
+    return new Uint8Array(this.buf.subarray(0, this.pos));
+  }
+
+  /** What was written, without a copy: the writer must not be used again. */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 
   /** Unsigned 32-bit varint (tags, lengths, counts, enums). */
@@ -115,21 +120,24 @@ export class ProtoWriter {
   /** Length-prefixed UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
   string(s: string): void {
     const n = s.length;
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      this.uint32(n);
-      this.ensure(n);
+    if (n < 0x80) {
+      // short ASCII (IDs, names, most values): one pass, the length is one byte
+      this.ensure(n + 1);
       const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-      this.pos = p;
-      return;
+      let p = this.pos + 1;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) {
+          p = -1;
+          break;
+        }
+        b[p++] = c;
+      }
+      if (p >= 0) {
+        b[this.pos] = n;
+        this.pos = p;
+        return;
+      }
     }
     const len = Buffer.byteLength(s, 'utf8');
     this.uint32(len);
@@ -159,20 +167,26 @@ export class ProtoWriter {
     this.pos += bytes.length;
   }
 
-  /** Starts a length-delimited body: reserves one byte for its length; returns the mark for `end`. */
-  begin(): number {
-    this.ensure(1);
-    return this.pos++;
+  /**
+   * Starts a length-delimited body: reserves `reserve` bytes (1–5) for its length, the size it is
+   * expected to need; returns the mark for `end`.
+   */
+  begin(reserve = 1): number {
+    this.ensure(reserve);
+    const mark = this.pos;
+    this.pos += reserve;
+    return mark;
   }
 
-  /** Ends the body started at `mark`: writes its length, moving the body if it needs more bytes. */
-  end(mark: number): void {
-    const len = this.pos - mark - 1;
+  /** Ends the body started at `mark`: writes its length, moving the body if it needs more or fewer bytes. */
+  end(mark: number, reserve = 1): void {
+    const start = mark + reserve;
+    const len = this.pos - start;
     const size = varintSize(len);
-    if (size > 1) {
-      this.ensure(size - 1);
-      this.buf.copyWithin(mark + size, mark + 1, this.pos);
-      this.pos += size - 1;
+    if (size !== reserve) {
+      this.ensure(size - reserve);
+      this.buf.copyWithin(mark + size, start, this.pos);
+      this.pos += size - reserve;
     }
     const b = this.buf;
     let p = mark;
