@@ -58,7 +58,7 @@ console.log(`source: ${source}`);
 const store = await openStore(dbPath);
 const results: Record<string, unknown>[] = [];
 try {
-  // baseline: read + map + build the ReadableSpans, send nothing
+  // baseline: read from DuckDB and map to SpanData; nothing encoded or sent
   const build = await exportTraces(store.conn, {
     instance: store.instance,
     dryRun: true,

@@ -65,7 +65,7 @@ export interface ExportTracesOptions extends ExporterConfig {
   instance?: DuckDBInstance;
   /** Use this exporter instead of building one (tests, benchmarks). Not shut down by exportTraces. */
   exporter?: SpanDataExporter;
-  /** Read, map and build the spans, send nothing, write nothing to the ledger. */
+  /** Read and map the spans; encode, send and write to the ledger nothing. */
   dryRun?: boolean;
   now?: Date;
   signal?: AbortSignal;
@@ -98,7 +98,7 @@ export interface ExportTracesResult {
   backlogExchanges: number;
   backlogSpans: number;
   seconds: number;
-  /** Time spent reading DuckDB and building spans (the rest is serialising, sending, ledger). */
+  /** Time the loop waited for DuckDB rows and spent mapping them (encoding happens when a batch is sent). */
   buildSeconds: number;
   peakRssMb: number;
 }
