@@ -58,15 +58,25 @@ console.log(`source: ${source}`);
 const store = await openStore(dbPath);
 const results: Record<string, unknown>[] = [];
 try {
-  // baseline: read + map + build the ReadableSpans, send nothing
-  const build = await exportTraces(store.conn, { dryRun: true, force: true, idleTimeoutMs: 0 });
+  // baseline: read from DuckDB and map to SpanData; nothing encoded or sent
+  const build = await exportTraces(store.conn, {
+    instance: store.instance,
+    dryRun: true,
+    force: true,
+    idleTimeoutMs: 0,
+  });
   console.log(
     `build only: ${build.spans} spans in ${build.seconds.toFixed(2)} s (${Math.round(build.spans / build.seconds)} spans/s), peak RSS ${build.peakRssMb} MB`,
   );
   for (const protocol of (values.protocols ?? '').split(',').filter(Boolean)) {
     await store.conn.run("DELETE FROM export_ledger WHERE signal = 'traces'");
     const rx = await startReceiverProcess();
-    const r = await exportTraces(store.conn, { endpoint: rx.url, protocol, idleTimeoutMs: 0 });
+    const r = await exportTraces(store.conn, {
+      instance: store.instance,
+      endpoint: rx.url,
+      protocol,
+      idleTimeoutMs: 0,
+    });
     const stats = (await (await fetch(`${rx.url}/stats`)).json()) as ReceiverStats;
     rx.child.kill();
     // spans the mapping built (the dry run) that did not arrive exactly once; pendingSpans counts

@@ -340,3 +340,150 @@ export async function writeSynthetic(conn: DuckDBConnection, s: SyntheticShape):
   for (const q of sql) await conn.run(q);
   return spansOf(s);
 }
+
+/** The golden tree (test/otel-golden.test.ts; its encoding is compared with the SDK's in otel-encode.test.ts). */
+export async function buildGoldenFixture(store: Store): Promise<void> {
+  const f = new Fixture(store.conn);
+  await f.session('ses_A', { version: '1.18.33' });
+  await f.session('ses_B', { parent: 'ses_A', version: '1.18.33' });
+  // E1: one message with two steps (older OpenCode), one message without steps, a task → sub-agent
+  await f.user('msg_u1', 'ses_A', 0);
+  await f.part('prt_u1_text', 'msg_u1', 'ses_A', 'text', {}, { text: 'Fix the bug in parser.ts' });
+  await f.assistant('msg_a1', 'ses_A', 'msg_u1', 1000, 9000, { finish: 'stop', cost: 0.03 });
+  await f.part('prt_a1_1s', 'msg_a1', 'ses_A', 'step-start');
+  await f.tool('prt_a1_2t', 'msg_a1', 'ses_A', 'read', 2000, 2500, {
+    input: { filePath: '/w/proj1/parser.ts' },
+    output: 'SECRET FILE CONTENT',
+  });
+  await f.stepFinish(
+    'prt_a1_3f',
+    'msg_a1',
+    'ses_A',
+    { input: 10, output: 5, reasoning: 3, read: 100, write: 20 },
+    0.01,
+    'tool-calls',
+  );
+  await f.part('prt_a1_4s', 'msg_a1', 'ses_A', 'step-start');
+  await f.part(
+    'prt_a1_5r',
+    'msg_a1',
+    'ses_A',
+    'retry',
+    { time_start: ts(T0 + 5000) },
+    {
+      attempt: 1,
+      error: { name: 'APIError', data: { message: 'Overloaded', statusCode: 529 } },
+    },
+  );
+  await f.part('prt_a1_6x', 'msg_a1', 'ses_A', 'text', { time_start: ts(T0 + 6000) }, { text: 'Done.' });
+  await f.stepFinish(
+    'prt_a1_7f',
+    'msg_a1',
+    'ses_A',
+    { input: 7, output: 50, reasoning: 0, read: 130, write: 0 },
+    0.02,
+    'stop',
+  );
+  await f.assistant('msg_a2', 'ses_A', 'msg_u1', 10000, 12000, {
+    tokens: { input: 4, output: 6, reasoning: 2, read: 50, write: 5 },
+    cost: 0.005,
+    finish: 'stop',
+    error: { name: 'APIError', statusCode: 429, message: 'Rate limit exceeded' },
+  });
+  await f.tool('prt_a2_task', 'msg_a2', 'ses_A', 'task', 10500, 11800, { child: 'ses_B' });
+  await f.user('msg_bu', 'ses_B', 10600, { agent: 'explore' });
+  await f.assistant('msg_b1', 'ses_B', 'msg_bu', 10700, 11700, {
+    agent: 'explore',
+    provider: 'openai',
+    model: 'gpt-5',
+    tokens: { input: 1, output: 2 },
+    cost: 0.001,
+    finish: 'stop',
+  });
+  await f.tool('prt_b1_bash', 'msg_b1', 'ses_B', 'bash', 10800, 10900, {
+    status: 'error',
+    error: 'bash: foo: command not found',
+  });
+  await f.exchange('msg_u1', 'ses_A', 0, 12000, { status: 'error' });
+  const e1 = (
+    span: string,
+    parent: string | null,
+    kind: string,
+    at: number,
+    end: number | null,
+    o: Parameters<Fixture['span']>[6],
+  ) => f.span('msg_u1', span, parent, kind, at, end, o);
+  await e1('msg_u1', null, 'exchange', 0, 12000, { session: 'ses_A', message: 'msg_u1', name: 'prompt' });
+  await e1('prt_a1_1s', 'msg_u1', 'llm_call', 1000, 4000, {
+    session: 'ses_A',
+    message: 'msg_a1',
+    part: 'prt_a1_1s',
+  });
+  await e1('prt_a1_2t', 'prt_a1_1s', 'tool', 2000, 2500, {
+    session: 'ses_A',
+    message: 'msg_a1',
+    part: 'prt_a1_2t',
+  });
+  await e1('prt_a1_4s', 'msg_u1', 'llm_call', 4000, 9000, {
+    session: 'ses_A',
+    message: 'msg_a1',
+    part: 'prt_a1_4s',
+  });
+  await e1('prt_a1_5r', 'prt_a1_4s', 'retry', 5000, 5000, {
+    session: 'ses_A',
+    message: 'msg_a1',
+    part: 'prt_a1_5r',
+  });
+  await e1('msg_a2', 'msg_u1', 'llm_call', 10000, 12000, { session: 'ses_A', message: 'msg_a2' });
+  await e1('prt_a2_task', 'msg_a2', 'tool', 10500, 11800, {
+    session: 'ses_A',
+    message: 'msg_a2',
+    part: 'prt_a2_task',
+  });
+  await e1('subagent:prt_a2_task', 'prt_a2_task', 'subagent', 10600, 11700, { session: 'ses_B' });
+  await e1('msg_b1', 'subagent:prt_a2_task', 'llm_call', 10700, 11700, {
+    session: 'ses_B',
+    message: 'msg_b1',
+  });
+  await e1('prt_b1_bash', 'msg_b1', 'tool', 10800, 10900, {
+    session: 'ses_B',
+    message: 'msg_b1',
+    part: 'prt_b1_bash',
+  });
+  // the sub-agent session's own exchange: already nested in E1, never exported on its own
+  await f.exchange('msg_bu', 'ses_B', 10600, 11700);
+  await f.span('msg_bu', 'msg_bu', null, 'exchange', 10600, 11700, { session: 'ses_B', message: 'msg_bu' });
+  await f.span('msg_bu', 'msg_b1', 'msg_bu', 'llm_call', 10700, 11700, {
+    session: 'ses_B',
+    message: 'msg_b1',
+  });
+  // E2: a compaction exchange; its LLM call hangs under the compaction span, which becomes an event
+  await f.user('msg_u2', 'ses_A', 20000, { agent: 'compaction' });
+  await f.part('prt_u2_c', 'msg_u2', 'ses_A', 'compaction', {}, { auto: true, overflow: false });
+  await f.assistant('msg_a3', 'ses_A', 'msg_u2', 20100, 21000, {
+    agent: 'compaction',
+    tokens: { input: 1000, output: 200 },
+    cost: 0.002,
+    finish: 'stop',
+  });
+  await f.exchange('msg_u2', 'ses_A', 20000, 21000, { agent: 'compaction' });
+  await f.span('msg_u2', 'msg_u2', null, 'exchange', 20000, 21000, { session: 'ses_A', message: 'msg_u2' });
+  await f.span('msg_u2', 'prt_u2_c', 'msg_u2', 'compaction', 20000, 21000, {
+    session: 'ses_A',
+    message: 'msg_u2',
+    part: 'prt_u2_c',
+  });
+  await f.span('msg_u2', 'msg_a3', 'prt_u2_c', 'llm_call', 20100, 21000, {
+    session: 'ses_A',
+    message: 'msg_a3',
+  });
+  // E3: still running (newest in its session, not idle yet at "now"): not exported
+  await f.user('msg_u3', 'ses_A', 22000);
+  await f.assistant('msg_a4', 'ses_A', 'msg_u3', 22100, null);
+  await f.exchange('msg_u3', 'ses_A', 22000, null, { status: 'in_progress' });
+  await f.span('msg_u3', 'msg_u3', null, 'exchange', 22000, null, { session: 'ses_A', message: 'msg_u3' });
+  await f.span('msg_u3', 'msg_a4', 'msg_u3', 'llm_call', 22100, null, {
+    session: 'ses_A',
+    message: 'msg_a4',
+  });
+}

@@ -90,6 +90,7 @@ export function registerExportCommand(program: Command): void {
       process.once('SIGTERM', stop);
       try {
         const r = await exportTraces(store.conn, {
+          instance: store.instance,
           endpoint: o.endpoint,
           protocol: o.protocol,
           headers: Object.keys(o.header).length > 0 ? o.header : undefined,

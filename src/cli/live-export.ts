@@ -80,6 +80,7 @@ export class LiveTraceExport {
       await conn.run(`SET memory_limit = '${this.opts.memoryLimit ?? '384MB'}'`);
       const r = await exportTraces(conn, {
         ...this.opts,
+        instance: this.store.instance,
         maxRetryMs: this.opts.maxRetryMs ?? 60_000,
         // a live pass sends what is pending now in small reads: the bridge's DuckDB memory is shared
         batchSpans: 4096,

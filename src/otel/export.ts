@@ -8,9 +8,15 @@
  * retried with exponential backoff; the backlog stays in DuckDB and is logged. If the collector never
  * acknowledges within `maxRetryMs`, the export stops with `ok: false` and the reason.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createOtlpExporter, type ExporterConfig, effectiveUrl, resolveProtocol, send } from './exporter.ts';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  createOtlpExporter,
+  type ExporterConfig,
+  effectiveUrl,
+  resolveProtocol,
+  type SpanDataExporter,
+  send,
+} from './exporter.ts';
 import {
   assertTraceTables,
   computePending,
@@ -19,10 +25,17 @@ import {
   markExported,
   markFailed,
 } from './ledger.ts';
-import { buildContentIndex, mapRows } from './mapping.ts';
+import { buildContentIndex, mapRows, type SpanData } from './mapping.ts';
 import { buildResource } from './resource.ts';
-import { preparePendingRows, readBatchContent, readBatchRows } from './source.ts';
-import { toReadableSpan } from './spans.ts';
+import {
+  type ContentRow,
+  copyPending,
+  preparePendingRows,
+  readBatchContent,
+  readBatchRows,
+  type TraceRow,
+} from './source.ts';
+import { SCOPE } from './spans.ts';
 
 export interface ExportTracesOptions extends ExporterConfig {
   serviceName?: string;
@@ -35,7 +48,7 @@ export interface ExportTracesOptions extends ExporterConfig {
   idleTimeoutMs?: number;
   /** Spans per request (default 8192). */
   batchSpans?: number;
-  /** Spans whose rows are read from the raw tables in one pass (default 32768: four requests). */
+  /** Spans whose rows are read from the raw tables in one pass (default 131072: sixteen requests). */
   prepareSpans?: number;
   /** Requests in flight (default 2). */
   inflight?: number;
@@ -44,9 +57,15 @@ export interface ExportTracesOptions extends ExporterConfig {
   /** First backoff delay (default 1 s), doubled up to `maxBackoffMs` (default 30 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * The database `conn` belongs to: span rows are then read on a second connection of it, so the
+   * ledger writes on `conn` never wait behind a read, and DuckDB reads the next batch while this one
+   * is encoded and sent. Without it everything runs on `conn`.
+   */
+  instance?: DuckDBInstance;
   /** Use this exporter instead of building one (tests, benchmarks). Not shut down by exportTraces. */
-  exporter?: SpanExporter;
-  /** Read, map and build the spans, send nothing, write nothing to the ledger. */
+  exporter?: SpanDataExporter;
+  /** Read and map the spans; encode, send and write to the ledger nothing. */
   dryRun?: boolean;
   now?: Date;
   signal?: AbortSignal;
@@ -79,7 +98,7 @@ export interface ExportTracesResult {
   backlogExchanges: number;
   backlogSpans: number;
   seconds: number;
-  /** Time spent reading DuckDB and building spans (the rest is serialising, sending, ledger). */
+  /** Time the loop waited for DuckDB rows and spent mapping them (encoding happens when a batch is sent). */
   buildSeconds: number;
   peakRssMb: number;
 }
@@ -124,9 +143,8 @@ export async function exportTraces(
     now: o.now,
   });
   let buildMs = 0;
-  // batches whose rows are in `_otel_rows` (prepared a few at a time, see preparePendingRows)
-  const perPrepare = Math.max(1, Math.floor((o.prepareSpans ?? 32_768) / (o.batchSpans ?? 8192)));
-  let preparedTo = -1;
+  // batches whose rows are prepared into `_otel_rows` in one pass (see preparePendingRows)
+  const perPrepare = Math.max(1, Math.floor((o.prepareSpans ?? 131_072) / (o.batchSpans ?? 8192)));
   const prior = o.dryRun ? undefined : await ledgerStats(conn);
   log(
     `backlog: ${pending.exchanges} exchanges, ${pending.spans} spans in ${pending.batches.length} requests → ${url} (${protocol})`,
@@ -137,7 +155,9 @@ export async function exportTraces(
     );
 
   const resource = buildResource({ serviceName: o.serviceName, env: o.env });
-  const exporter = o.dryRun ? undefined : (o.exporter ?? createOtlpExporter(o));
+  const exporter = o.dryRun
+    ? undefined
+    : (o.exporter ?? createOtlpExporter(o, { resourceAttributes: resource.attributes, scope: SCOPE }));
   const db = serial();
   const maxInflight = Math.max(1, o.inflight ?? 2);
   const maxRetryMs = o.maxRetryMs ?? 120_000;
@@ -152,7 +172,7 @@ export async function exportTraces(
   let aborted: string | undefined;
   let lastProgressLog = performance.now();
 
-  const deliver = async (batchNo: number, spans: ReadableSpan[], exchanges: number): Promise<void> => {
+  const deliver = async (batchNo: number, spans: SpanData[], exchanges: number): Promise<void> => {
     let firstFailure: number | undefined;
     let delay = initialBackoff;
     for (;;) {
@@ -203,43 +223,69 @@ export async function exportTraces(
     }
   };
 
-  const inflight = new Set<Promise<void>>();
-  for (const batchNo of pending.batches) {
-    if (aborted) break;
-    if (o.signal?.aborted) {
-      aborted = 'interrupted';
-      break;
-    }
-    while (inflight.size >= maxInflight) await Promise.race(inflight);
-    if (aborted) break;
-    const tb = performance.now();
-    if (batchNo > preparedTo) {
-      preparedTo = batchNo + perPrepare - 1;
-      await db(() => preparePendingRows(conn, batchNo, preparedTo));
-    }
-    const { rows, content } = await db(async () => ({
-      rows: await readBatchRows(conn, batchNo),
-      content: o.captureContent ? await readBatchContent(conn, batchNo) : undefined,
-    }));
-    const data = mapRows(rows, {
-      content: content ? buildContentIndex(content) : undefined,
-      contentMaxChars: o.contentMaxChars,
+  // Rows of batch i (and, at the start of each group of `perPrepare` batches, the group's prepare).
+  // Loads run on the reading connection's queue ahead of use: DuckDB reads the next batch on its own
+  // threads while this one is mapped, encoded and sent.
+  const reader = o.instance ? await o.instance.connect() : conn;
+  const rdb = reader === conn ? db : serial();
+  if (reader !== conn) await copyPending(conn, reader);
+  const batches = pending.batches;
+  const load = (i: number): Promise<{ rows: TraceRow[]; content?: ContentRow[] }> => {
+    const batchNo = batches[i]!;
+    const p = rdb(async () => {
+      if (i % perPrepare === 0)
+        await preparePendingRows(reader, batchNo, batches[Math.min(i + perPrepare, batches.length) - 1]!);
+      return {
+        rows: await readBatchRows(reader, batchNo),
+        content: o.captureContent ? await readBatchContent(reader, batchNo) : undefined,
+      };
     });
-    const spans = data.map((sd) => toReadableSpan(sd, resource));
-    let exchanges = 0;
-    for (let i = 0; i < rows.length; i++)
-      if (i === 0 || rows[i]!.exchangeId !== rows[i - 1]!.exchangeId) exchanges++;
-    buildMs += performance.now() - tb;
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    if (o.dryRun) {
-      exportedSpans += spans.length;
-      exportedExchanges += exchanges;
-      continue;
+    p.catch(() => undefined); // awaited below; not an unhandled rejection if the loop stops first
+    return p;
+  };
+  const inflight = new Set<Promise<void>>();
+  let next = batches.length > 0 ? load(0) : undefined;
+  try {
+    for (let i = 0; i < batches.length; i++) {
+      const batchNo = batches[i]!;
+      if (aborted) break;
+      if (o.signal?.aborted) {
+        aborted = 'interrupted';
+        break;
+      }
+      while (inflight.size >= maxInflight) await Promise.race(inflight);
+      if (aborted) break;
+      const tb = performance.now();
+      const { rows, content } = await next!;
+      // On one connection the next group's prepare is queued after this batch's ledger write (below),
+      // so that this batch is sent while DuckDB prepares; anything else is queued at once.
+      const groupEnds = reader === conn && (i + 1) % perPrepare === 0;
+      next = i + 1 < batches.length && !groupEnds ? load(i + 1) : undefined;
+      const spans = mapRows(rows, {
+        content: content ? buildContentIndex(content) : undefined,
+        contentMaxChars: o.contentMaxChars,
+      });
+      let exchanges = 0;
+      for (let r = 0; r < rows.length; r++)
+        if (r === 0 || rows[r]!.exchangeId !== rows[r - 1]!.exchangeId) exchanges++;
+      buildMs += performance.now() - tb;
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      if (o.dryRun) {
+        exportedSpans += spans.length;
+        exportedExchanges += exchanges;
+      } else {
+        const p: Promise<void> = deliver(batchNo, spans, exchanges).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      if (i + 1 < batches.length && groupEnds) next = load(i + 1);
     }
-    const p: Promise<void> = deliver(batchNo, spans, exchanges).finally(() => inflight.delete(p));
-    inflight.add(p);
+    await Promise.all(inflight);
+  } finally {
+    if (reader !== conn) {
+      await next?.catch(() => undefined);
+      await rdb(async () => reader.closeSync());
+    }
   }
-  await Promise.all(inflight);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   if (exporter && !o.exporter) await exporter.shutdown().catch(() => undefined);
 

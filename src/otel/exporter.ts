@@ -2,10 +2,21 @@
  * The OTLP/HTTP exporter (JSON or protobuf), configured by flags and the standard
  * `OTEL_EXPORTER_OTLP_*` variables, wrapped as a promise that says whether the collector acknowledged.
  */
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Attributes } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode, type InstrumentationScope } from '@opentelemetry/core';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  type IExporterMetricsHelper,
+  JsonTraceSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
+import type { SpanData } from './mapping.ts';
+import { OtlpJsonEncoder } from './otlp-json.ts';
+import { OtlpProtoEncoder } from './otlp-proto.ts';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 export const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
@@ -59,7 +70,28 @@ export function effectiveUrl(cfg: ExporterConfig): string {
   return configuredUrl(cfg) ?? 'http://localhost:4318/v1/traces';
 }
 
-export function createOtlpExporter(cfg: ExporterConfig): SpanExporter {
+/** What exportTraces sends through: one `export` per request of mapped spans. */
+export interface SpanDataExporter {
+  export(spans: SpanData[], resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
+/** The resource and scope every request carries (the encoders write them once per request). */
+export interface ExportIdentity {
+  resourceAttributes: Attributes;
+  scope: InstrumentationScope;
+}
+
+/** The exporter's self-metrics count spans (the SDK's TraceExporterMetricsHelper, for SpanData[]). */
+const SPAN_COUNT: IExporterMetricsHelper<SpanData[]> = { name: 'span', countItems: (spans) => spans.length };
+
+/**
+ * The SDK's OTLP/HTTP exporter (transport, retries of 429/502/503/504 and network errors, headers,
+ * timeouts, compression, `OTEL_EXPORTER_OTLP_*`), built the way `@opentelemetry/exporter-trace-otlp-proto`
+ * and `-http` build theirs, but with our own serializer: `SpanData[]` straight to bytes
+ * (otlp-proto.ts, otlp-json.ts), skipping the SDK ReadableSpan and its object-heavy serializer.
+ */
+export function createOtlpExporter(cfg: ExporterConfig, identity: ExportIdentity): SpanDataExporter {
   const protocol = resolveProtocol(cfg.protocol, cfg.env);
   const options = {
     url: tracesUrl(cfg.endpoint),
@@ -68,7 +100,26 @@ export function createOtlpExporter(cfg: ExporterConfig): SpanExporter {
     // The ledger paces the export (a few requests in flight); never let the exporter refuse one.
     concurrencyLimit: 64,
   };
-  return protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
+  const json = protocol === 'http/json';
+  const encoder = json
+    ? new OtlpJsonEncoder(identity.resourceAttributes, identity.scope)
+    : new OtlpProtoEncoder(identity.resourceAttributes, identity.scope);
+  const serializer = {
+    serializeRequest: (spans: SpanData[]) => encoder.encode(spans),
+    deserializeResponse: json
+      ? JsonTraceSerializer.deserializeResponse
+      : ProtobufTraceSerializer.deserializeResponse,
+  };
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', {
+      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+    }),
+    serializer,
+    'otlp_http_span_exporter', // OTEL_COMPONENT_TYPE_VALUE_OTLP_HTTP_SPAN_EXPORTER
+    SPAN_COUNT,
+    undefined,
+  );
+  return new OTLPExporterBase<SpanData[]>(delegate);
 }
 
 export interface SendResult {
@@ -88,7 +139,7 @@ function describe(e: unknown): { message: string; permanent: boolean } {
 }
 
 /** One export request; resolves (never rejects) with whether the collector acknowledged it. */
-export function send(exporter: SpanExporter, spans: ReadableSpan[]): Promise<SendResult> {
+export function send(exporter: SpanDataExporter, spans: SpanData[]): Promise<SendResult> {
   return new Promise((resolve) => {
     try {
       exporter.export(spans, (r) => {

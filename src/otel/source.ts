@@ -82,12 +82,12 @@ export interface TraceRow {
 const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['exchangeId', 't.exchange_id'],
   ['traceId', 'q.trace_id'],
-  ['spanId', `${spanIdSql('q.seed', spanKeySql('t'))}`],
-  ['parentSpanId', `CASE WHEN tp.kind IS NULL THEN NULL ELSE ${spanIdSql('q.seed', spanKeySql('tp'))} END`],
+  ['spanId', 't.sid'],
+  ['parentSpanId', 'tp.sid'],
   ['kind', 't.kind'],
   ['name', 't.name'],
-  ['startUs', 'epoch_us(t.started_at)::DOUBLE'],
-  ['endUs', 'epoch_us(t.ended_at)::DOUBLE'],
+  ['startUs', 'epoch_us(t.started_at)'],
+  ['endUs', 'epoch_us(t.ended_at)'],
   ['sessionId', 't.session_id'],
   ['messageId', 't.message_id'],
   ['partId', 't.part_id'],
@@ -153,7 +153,9 @@ export const PENDING_SPANS_SQL = `
 WITH t AS (
   -- only the tree columns: x.* would carry every span's attributes JSON through each join
   SELECT x.exchange_id, x.span_id, x.parent_span_id, x.kind, x.name, x.started_at, x.ended_at,
-         x.session_id, x.message_id, x.part_id
+         x.session_id, x.message_id, x.part_id,
+         -- the OTel span ID, hashed once per row (a child reads its parent's through the tp join)
+         ${spanIdSql('q0.seed', spanKeySql('x'))} AS sid
   FROM exchange_traces x
   JOIN _otel_pending q0 ON q0.exchange_id = x.exchange_id AND q0.batch_no BETWEEN $1 AND $2
 ),
@@ -194,14 +196,24 @@ sf AS (
     AND (part_id IN (SELECT part_id FROM t) OR part_id IN (SELECT finish_id FROM step_pair))
 ),
 tc AS (
-  SELECT part_id, tool_name, call_id, status, error_message, child_session_id,
-         input->>'subagent_type' AS subagent_type
+  SELECT part_id, tool_name, call_id, status, error_message, child_session_id
   FROM tool_calls WHERE part_id IN (SELECT part_id FROM t)
 ),
 sub_agent AS (
   SELECT session_id, arg_min(agent, created_at) AS agent FROM messages
   WHERE role = 'assistant' AND session_id IN (SELECT session_id FROM t WHERE kind = 'subagent')
   GROUP BY session_id
+),
+-- the task tool calls that started a sub-agent: only their input JSON is read (reading every tool
+-- call's input was the costliest scan of the query)
+ptc AS (
+  SELECT part_id, input->>'subagent_type' AS subagent_type
+  FROM tool_calls
+  WHERE tool_name = 'task' AND part_id IN (
+    SELECT tp.part_id FROM t JOIN t AS tp ON tp.exchange_id = t.exchange_id AND tp.span_id = t.parent_span_id
+    WHERE t.kind = 'subagent'
+      -- only where the child session has no assistant agent (the subagent_type is the fallback)
+      AND NOT EXISTS (SELECT 1 FROM sub_agent sa WHERE sa.session_id = t.session_id AND sa.agent IS NOT NULL))
 )
 SELECT ${COLUMNS.map(([k, e]) => `${e} AS "${k}"`).join(',\n  ')},
   q.batch_no AS _batch_no, q.seq AS _seq
@@ -217,40 +229,72 @@ LEFT JOIN step_pair sp ON sp.start_id = t.part_id
 LEFT JOIN sf ON sf.part_id = CASE WHEN t.kind <> 'llm_call' THEN NULL
   WHEN pt.part_type = 'step-finish' THEN pt.part_id ELSE sp.finish_id END
 LEFT JOIN tc ON tc.part_id = t.part_id
-LEFT JOIN tc AS ptc ON ptc.part_id = CASE WHEN t.kind = 'subagent' THEN tp.part_id END
+LEFT JOIN ptc ON ptc.part_id = CASE WHEN t.kind = 'subagent' THEN tp.part_id END
 LEFT JOIN sessions s ON s.session_id = t.session_id
 LEFT JOIN sub_agent sa ON sa.session_id = t.session_id`;
 // Join conditions are plain equalities (kind tests inside CASE): a `kind = …` term in an ON clause
 // turns DuckDB's hash join into a blockwise nested loop (measured: 4 s instead of 0.07 s per batch).
 
 /**
- * Builds `_otel_rows`: the pending spans of batches `fromBatch`…`toBatch` with their attributes
- * (after `computePending`). A few batches at a time: one pass over the raw tables serves several
- * requests, and the joins stay within the store's memory limit (all ~100K+ spans at once did not).
+ * Builds `_otel_rows(_batch_no, _seq, _start_us, j)`: the pending spans of batches `fromBatch`…`toBatch`
+ * with their attributes (after `computePending`), each row packed into ONE JSON array (`j`, the
+ * values in `COLUMNS` order). Converting ~60 mostly-null columns per row to JS values cost more than
+ * the joins (~200–400 ms per 8K rows); one string per row and `JSON.parse` is ~50 ms. Times and
+ * token counts stay BIGINT in the JSON (exact integers), costs DOUBLE (shortest round-trip text).
+ * A few batches at a time: one pass over the raw tables serves several requests, and the joins stay
+ * within the store's memory limit (all ~100K+ spans at once did not).
  */
 export async function preparePendingRows(
   conn: DuckDBConnection,
   fromBatch: number,
   toBatch: number,
 ): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _otel_rows AS ${PENDING_SPANS_SQL}`, [fromBatch, toBatch]);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE _otel_rows AS
+     SELECT _batch_no, _seq, "startUs" AS _start_us, "spanId" AS _span_id,
+            json_array(${COLUMNS.map(([k]) => `"${k}"`).join(', ')})::VARCHAR AS j
+     FROM (${PENDING_SPANS_SQL})`,
+    [fromBatch, toBatch],
+  );
 }
 
-const READ_BATCH_SQL = `SELECT ${COLUMNS.map(([k]) => `"${k}"`).join(', ')}
-FROM _otel_rows WHERE _batch_no = $1 ORDER BY _seq, "startUs" NULLS FIRST`;
+const READ_BATCH_SQL = `SELECT j FROM _otel_rows WHERE _batch_no = $1 ORDER BY _seq, _start_us NULLS FIRST, _span_id`;
+
+/**
+ * One packed row (a JSON array in `COLUMNS` order) → TraceRow. Built once as a function with one
+ * object literal, so every row gets the same fixed shape: assigning 58 keys one by one was ~15×
+ * slower (200+ ms per 8K rows) and left the objects in slower shapes for the mapping.
+ */
+export const unpackRow: (values: readonly unknown[]) => TraceRow = new Function(
+  'v',
+  `return {${COLUMNS.map(([k], i) => `${k}: v[${i}] ?? null`).join(', ')}};`,
+) as (values: readonly unknown[]) => TraceRow;
 
 export async function readBatchRows(conn: DuckDBConnection, batchNo: number): Promise<TraceRow[]> {
   const reader = await conn.runAndReadAll(READ_BATCH_SQL, [batchNo]);
-  const cols = reader.getColumnsJS();
-  const n = reader.currentRowCount;
-  const out: TraceRow[] = new Array(n);
-  const names = COLUMNS.map(([k]) => k);
-  for (let i = 0; i < n; i++) {
-    const r: Record<string, unknown> = {};
-    for (let c = 0; c < names.length; c++) r[names[c] as string] = cols[c]?.[i] ?? null;
-    out[i] = r as unknown as TraceRow;
-  }
+  const packed = (reader.getColumnsJS()[0] ?? []) as string[];
+  const out: TraceRow[] = new Array(packed.length);
+  // a parse per row: one parse of the joined batch was ~2× slower (measured, 8K rows)
+  for (let i = 0; i < packed.length; i++) out[i] = unpackRow(JSON.parse(packed[i]!) as unknown[]);
   return out;
+}
+
+/**
+ * Copies `_otel_pending` (computePending's temp table, connection-local) to another connection of
+ * the same database, so that a second connection can read span rows while the first one writes the
+ * ledger. The columns the reads use, as one JSON value.
+ */
+export async function copyPending(from: DuckDBConnection, to: DuckDBConnection): Promise<void> {
+  const r = await from.runAndReadAll(
+    `SELECT coalesce(to_json(list({exchange_id: exchange_id, seed: seed, trace_id: trace_id,
+       seq: seq::BIGINT, batch_no: batch_no::BIGINT}))::VARCHAR, '[]') FROM _otel_pending`,
+  );
+  const json = (r.getColumnsJS()[0]?.[0] as string | undefined) ?? '[]';
+  await to.run(
+    `CREATE OR REPLACE TEMP TABLE _otel_pending AS
+     SELECT unnest(from_json($1, '[{"exchange_id":"VARCHAR","seed":"VARCHAR","trace_id":"VARCHAR","seq":"BIGINT","batch_no":"BIGINT"}]'), recursive := true)`,
+    [json],
+  );
 }
 
 /** Opt-in content of a batch: text parts of every message in it, tool inputs and outputs. */

@@ -1,0 +1,169 @@
+/**
+ * The hand-written OTLP encoders (src/otel/otlp-proto.ts, otlp-json.ts) against the SDK's own
+ * serializers: for the golden fixture tree (with and without content) and for hand-made spans with
+ * every attribute type, events, statuses and edge values, the bytes must be identical to
+ * `ProtobufTraceSerializer` / `JsonTraceSerializer` of the same spans as SDK ReadableSpans.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportTraces } from '../src/otel/export.ts';
+import type { SpanDataExporter } from '../src/otel/exporter.ts';
+import type { SpanData } from '../src/otel/mapping.ts';
+import { OtlpJsonEncoder } from '../src/otel/otlp-json.ts';
+import { OtlpProtoEncoder } from '../src/otel/otlp-proto.ts';
+import { buildResource } from '../src/otel/resource.ts';
+import { SCOPE, toReadableSpan } from '../src/otel/spans.ts';
+import type { Store } from '../src/store/db.ts';
+import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
+
+const resource = buildResource({
+  serviceName: 'encode-test',
+  env: { OTEL_RESOURCE_ATTRIBUTES: 'team=ä,n=1' },
+});
+const proto = new OtlpProtoEncoder(resource.attributes, SCOPE);
+const json = new OtlpJsonEncoder(resource.attributes, SCOPE);
+
+function expectSameBytes(spans: SpanData[]): void {
+  const sdk = spans.map((sd) => toReadableSpan(sd, resource));
+  const sdkProto = ProtobufTraceSerializer.serializeRequest(sdk)!;
+  const ours = proto.encode(spans);
+  expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(sdkProto).toString('hex'));
+  const sdkJson = new TextDecoder().decode(JsonTraceSerializer.serializeRequest(sdk));
+  expect(new TextDecoder().decode(json.encode(spans))).toBe(sdkJson);
+}
+
+/** Captures what exportTraces would send. */
+function capture(): { exporter: SpanDataExporter; requests: SpanData[][] } {
+  const requests: SpanData[][] = [];
+  return {
+    requests,
+    exporter: {
+      export: (spans, done) => {
+        requests.push(spans);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    },
+  };
+}
+
+describe('hand-written OTLP encoding = the SDK serializers', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore();
+    await buildGoldenFixture(store);
+  });
+  afterAll(() => store.close());
+
+  for (const captureContent of [false, true]) {
+    it(`golden fixture tree${captureContent ? ' with content' : ''}`, async () => {
+      const c = capture();
+      const r = await exportTraces(store.conn, {
+        exporter: c.exporter,
+        now: new Date(T0 + 25_000),
+        force: true,
+        captureContent,
+        contentMaxChars: 10,
+        batchSpans: 4,
+      });
+      expect(r.ok).toBe(true);
+      expect(c.requests.length).toBeGreaterThan(1);
+      const all = c.requests.flat();
+      // the fixture exercises what the encoders must get right
+      expect(all.some((s) => s.events.length > 0)).toBe(true);
+      expect(all.some((s) => s.status.code === SpanStatusCode.ERROR && s.status.message)).toBe(true);
+      expect(all.some((s) => s.parentSpanId)).toBe(true);
+      const values = all.flatMap((s) => [
+        ...Object.values(s.attributes),
+        ...s.events.flatMap((e) => Object.values(e.attributes)),
+      ]);
+      expect(values.some((v) => typeof v === 'number' && !Number.isInteger(v))).toBe(true);
+      expect(values.some((v) => typeof v === 'number' && Number.isInteger(v))).toBe(true);
+      expect(values.some((v) => typeof v === 'boolean')).toBe(true);
+      expect(values.some((v) => Array.isArray(v))).toBe(true);
+      for (const spans of c.requests) expectSameBytes(spans);
+      // reading on a second connection of the instance (as the CLI does) gives the same requests
+      const c2 = capture();
+      const r2 = await exportTraces(store.conn, {
+        instance: store.instance,
+        exporter: c2.exporter,
+        now: new Date(T0 + 25_000),
+        force: true,
+        captureContent,
+        contentMaxChars: 10,
+        batchSpans: 4,
+        prepareSpans: 8,
+      });
+      expect(r2.spans).toBe(r.spans);
+      expect(c2.requests).toEqual(c.requests);
+    });
+  }
+
+  it('edge values: every attribute type, events, statuses, long and non-ASCII strings, times', () => {
+    const long = 'x'.repeat(20_000);
+    const spans: SpanData[] = [
+      {
+        traceId: '0123456789abcdef0123456789abcdef',
+        spanId: '0123456789abcdef',
+        name: 'root ✓',
+        kind: SpanKind.INTERNAL,
+        startUs: 1_764_859_998_768_001,
+        endUs: 1_764_859_998_768_001,
+        attributes: {
+          s: 'plain',
+          u: 'héllo 𝄞 \ud800 lone surrogate',
+          empty: '',
+          t: true,
+          f: false,
+          zero: 0,
+          neg: -5,
+          big: 2 ** 40 + 7,
+          huge: 2 ** 60,
+          negBig: -(2 ** 45),
+          dbl: 0.1 + 0.2,
+          negDbl: -1.5e-7,
+          arr: ['a', 'b'],
+          // not a valid AttributeValue (arrays are homogeneous), but both encoders must agree on it
+          mixed: [1, 2.5, true, 'z'] as unknown as string[],
+          emptyArr: [],
+          undef: undefined,
+          long,
+        },
+        events: [],
+        status: { code: SpanStatusCode.UNSET },
+      },
+      {
+        traceId: 'ffffffffffffffffffffffffffffffff',
+        spanId: 'fedcba9876543210',
+        parentSpanId: '0123456789abcdef',
+        name: 'chat gpt-5',
+        kind: SpanKind.CLIENT,
+        startUs: 1.5,
+        endUs: 1_000_000,
+        attributes: {},
+        events: [
+          { name: 'opencode.retry', timeUs: 1_700_000_000_000_000, attributes: { n: 1, e: 'rate_limit' } },
+          { name: 'opencode.compaction', timeUs: 0, attributes: {} },
+        ],
+        status: { code: SpanStatusCode.ERROR, message: `boom ${long}` },
+      },
+      {
+        traceId: '00000000000000000000000000000001',
+        spanId: '0000000000000001',
+        parentSpanId: 'fedcba9876543210',
+        name: '',
+        kind: SpanKind.SERVER,
+        startUs: 2 ** 52,
+        endUs: 2 ** 52 + 1,
+        attributes: { ok: 'yes' },
+        events: [],
+        status: { code: SpanStatusCode.OK },
+      },
+    ];
+    expectSameBytes(spans);
+    expectSameBytes([]);
+    expectSameBytes([spans[1]!]);
+  });
+});
