@@ -38,6 +38,7 @@ interface TraceFlags {
   batchSpans: number;
   maxRetry: number;
   format: 'table' | 'json';
+  verbose?: boolean;
 }
 
 export function registerExportCommand(program: Command): void {
@@ -79,6 +80,7 @@ export function registerExportCommand(program: Command): void {
       positive,
       120,
     )
+    .option('--verbose', 'log every request once the collector acknowledged it and the ledger recorded it')
     .addOption(
       new Option('-f, --format <format>', 'summary format').choices(['table', 'json']).default('table'),
     )
@@ -104,6 +106,12 @@ export function registerExportCommand(program: Command): void {
           maxRetryMs: o.maxRetry * 1000,
           signal: ac.signal,
           log: (line) => console.error(`ocbridge export: ${line}`),
+          onProgress: o.verbose
+            ? (p) =>
+                console.error(
+                  `ocbridge export: acknowledged and recorded: ${p.exportedSpans}/${p.totalSpans} spans, ${p.exportedExchanges}/${p.totalExchanges} exchanges`,
+                )
+            : undefined,
         });
         const ledger = await ledgerStats(store.conn);
         if (o.format === 'json') {
