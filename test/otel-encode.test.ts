@@ -17,6 +17,7 @@ import { buildResource } from '../src/otel/resource.ts';
 import { SCOPE, toReadableSpan } from '../src/otel/spans.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
+import { decodeJson, decodeProtobuf, jsonSpanIds, protobufSpanIds } from './support/otlp-receiver.ts';
 
 const resource = buildResource({
   serviceName: 'encode-test',
@@ -32,6 +33,14 @@ function expectSameBytes(spans: SpanData[]): void {
   expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(sdkProto).toString('hex'));
   const sdkJson = new TextDecoder().decode(JsonTraceSerializer.serializeRequest(sdk));
   expect(new TextDecoder().decode(json.encode(spans))).toBe(sdkJson);
+  // the benchmark receiver's ID-only readers agree with the receiver's full decoders
+  const pb = Buffer.from(ours);
+  const js = Buffer.from(sdkJson);
+  const ids = spans.map((sd) => `${sd.traceId}/${sd.spanId}`);
+  expect(protobufSpanIds(pb)).toEqual(ids);
+  expect(decodeProtobuf(pb).map((sp) => `${sp.traceId}/${sp.spanId}`)).toEqual(ids);
+  expect(jsonSpanIds(js)).toEqual(ids);
+  expect(decodeJson(js).map((sp) => `${sp.traceId}/${sp.spanId}`)).toEqual(ids);
 }
 
 /** Captures what exportTraces would send. */

@@ -229,6 +229,76 @@ export function decodeProtobuf(body: Buffer): ReceivedSpan[] {
   return out;
 }
 
+/**
+ * Only the `traceId/spanId` of every span of a protobuf request (the benchmark's receiver): walks the
+ * wire format with plain numbers and skips every other field, so the receiver, which shares the
+ * machine's cores with the exporter being measured, does not decode attributes nobody reads.
+ */
+export function protobufSpanIds(body: Buffer): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = body[pos++] as number;
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+  };
+  const skip = (wire: number) => {
+    if (wire === 0) varint();
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) pos += varint();
+    else throw new Error(`unsupported wire type ${wire}`);
+  };
+  /** Calls `fn(field, end)` for every length-delimited field between pos and `end`, skips the rest. */
+  const each = (end: number, fn: (field: number, end: number) => void) => {
+    while (pos < end) {
+      const tag = varint();
+      if ((tag & 7) !== 2) {
+        skip(tag & 7);
+        continue;
+      }
+      const len = varint();
+      const stop = pos + len;
+      fn(tag >>> 3, stop);
+      pos = stop;
+    }
+  };
+  each(body.length, (f1, e1) => {
+    if (f1 !== 1) return; // resource_spans
+    each(e1, (f2, e2) => {
+      if (f2 !== 2) return; // scope_spans
+      each(e2, (f3, e3) => {
+        if (f3 !== 2) return; // spans
+        let trace = '';
+        let span = '';
+        each(e3, (f4, e4) => {
+          if (f4 === 1) trace = body.toString('hex', pos, e4);
+          else if (f4 === 2) span = body.toString('hex', pos, e4);
+        });
+        out.push(`${trace}/${span}`);
+      });
+    });
+  });
+  return out;
+}
+
+/** Only the `traceId/spanId` of every span of a JSON request. */
+export function jsonSpanIds(body: Buffer): string[] {
+  const req = JSON.parse(body.toString('utf8')) as {
+    resourceSpans?: { scopeSpans?: { spans?: { traceId: string; spanId: string }[] }[] }[];
+  };
+  const out: string[] = [];
+  for (const rs of req.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const sp of ss.spans ?? []) out.push(`${sp.traceId}/${sp.spanId}`);
+  return out;
+}
+
 // --- JSON ---------------------------------------------------------------------------------------
 
 interface JsonAny {
@@ -399,15 +469,20 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
           return;
         }
         const ct = req.headers['content-type'] ?? '';
-        let decoded: ReceivedSpan[];
+        let decoded: ReceivedSpan[] = [];
+        let idsOf: string[] = [];
         try {
-          if (ct.startsWith('application/json')) decoded = decodeJson(body);
-          else if (ct.startsWith('application/x-protobuf')) decoded = decodeProtobuf(body);
-          else {
+          const json = ct.startsWith('application/json');
+          if (!json && !ct.startsWith('application/x-protobuf')) {
             refused++;
             res.writeHead(415);
             res.end();
             return;
+          }
+          if (opts.idsOnly) idsOf = json ? jsonSpanIds(body) : protobufSpanIds(body);
+          else {
+            decoded = json ? decodeJson(body) : decodeProtobuf(body);
+            idsOf = decoded.map((sp) => `${sp.traceId}/${sp.spanId}`);
           }
         } catch (e) {
           refused++;
@@ -423,11 +498,9 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
         res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
         res.end(json ? '{}' : undefined, () => {
           acknowledged++;
-          for (const s of decoded) {
-            spanCount++;
-            ids.add(`${s.traceId}/${s.spanId}`);
-            if (!opts.idsOnly) spans.push(s);
-          }
+          spanCount += idsOf.length;
+          for (const id of idsOf) ids.add(id);
+          for (const sp of decoded) spans.push(sp);
         });
       })();
     });
