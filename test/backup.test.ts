@@ -5,10 +5,14 @@ import { LiveBridge } from '../src/cli/live-job.ts';
 import { backupStore, restoreStore } from '../src/store/backup.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { runHealthChecks } from '../src/store/health/index.ts';
+import { MIGRATIONS } from '../src/store/migrate.ts';
 import { cli } from './support/cli.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ENTITY_TABLES, storeSnapshot } from './support/snapshot.ts';
 import { ingestInto, rows } from './support/store.ts';
+
+/** The schema version a backup of a fully migrated store carries. */
+const LATEST = MIGRATIONS[MIGRATIONS.length - 1]?.version;
 
 const T0 = 1_767_312_000_000;
 const open: { bridge?: LiveBridge; stores: Store[] } = { stores: [] };
@@ -138,7 +142,7 @@ describe('backup and restore', () => {
     for (const b of backups) {
       const restored = join(tempDir('ocb-rs-'), 'store.duckdb');
       const rr = await restoreStore(b, restored);
-      expect(rr.backupVersion).toBe(12);
+      expect(rr.backupVersion).toBe(LATEST);
       const s = await openStore(restored);
       open.stores.push(s);
       expect(await checkpointMismatch(s)).toBe(0);
@@ -185,7 +189,7 @@ describe('backup and restore', () => {
       held.close();
     }
     const r = await restoreStore(out, target, { force: true });
-    expect(r.backupVersion).toBe(12);
+    expect(r.backupVersion).toBe(LATEST);
     const s = await openStore(target, { readOnly: true });
     try {
       expect(await storeSnapshot(s)).toEqual(want);
