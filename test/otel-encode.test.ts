@@ -14,10 +14,11 @@ import type { SpanData } from '../src/otel/mapping.ts';
 import { OtlpJsonEncoder } from '../src/otel/otlp-json.ts';
 import { OtlpProtoEncoder } from '../src/otel/otlp-proto.ts';
 import { buildResource } from '../src/otel/resource.ts';
-import { SCOPE, toReadableSpan } from '../src/otel/spans.ts';
+import { SCOPE } from '../src/otel/spans.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
 import { decodeJson, decodeProtobuf, jsonSpanIds, protobufSpanIds } from './support/otlp-receiver.ts';
+import { toReadableSpan } from './support/readable-span.ts';
 
 const resource = buildResource({
   serviceName: 'encode-test',

@@ -2,7 +2,7 @@
  * The mapping from OpenCode exchanges to OpenTelemetry spans: one place, documented in docs/otel.md.
  *
  * Input: the rows of one or more exchanges (source.ts), tree from exchange_traces, attributes from the
- * raw tables. Output: plain span records (`SpanData`), turned into SDK ReadableSpans by spans.ts.
+ * raw tables. Output: plain span records (`SpanData`), encoded to OTLP by otlp-proto.ts and otlp-json.ts.
  * Pure: no I/O, no clock.
  */
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';

@@ -9,6 +9,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { SpanData } from './mapping.ts';
 import { SPAN_FLAGS } from './otlp-proto.ts';
+import { hrTime } from './spans.ts';
 
 interface JsonKeyValue {
   key: string;
@@ -42,8 +43,7 @@ function attributes(attrs: Attributes): JsonKeyValue[] {
 /** Epoch µs → nanoseconds as a decimal string (the SDK's `encodeAsString` of the same HrTime). */
 export function nanosString(us: number): string {
   if (Number.isSafeInteger(us) && us > 0) return `${us}000`;
-  const s = Math.floor(us / 1e6);
-  const ns = Math.round((us - s * 1e6) * 1000);
+  const [s, ns] = hrTime(us);
   return (BigInt(Math.trunc(s)) * 1_000_000_000n + BigInt(Math.trunc(ns))).toString();
 }
 

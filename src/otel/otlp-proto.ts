@@ -21,6 +21,7 @@ import { TraceFlags } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { SpanData } from './mapping.ts';
 import { ProtoWriter } from './proto-writer.ts';
+import { hrTime } from './spans.ts';
 
 const LEN = 2;
 const VARINT = 0;
@@ -32,10 +33,9 @@ export const SPAN_FLAGS = (TraceFlags.SAMPLED & 0xff) | 0x100;
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
 
-/** Epoch µs → [seconds, nanoseconds] (the same split as spans.ts `hrTime`). */
+/** Epoch µs as fixed64 nanoseconds, from the same [seconds, nanoseconds] split as the SDK spans. */
 function writeTimeUs(w: ProtoWriter, us: number): void {
-  const s = Math.floor(us / 1e6);
-  const ns = Math.round((us - s * 1e6) * 1000);
+  const [s, ns] = hrTime(us);
   // seconds × 1e9 + ns as two 32-bit halves, exactly (the SDK's writeHrTimeAsFixed64 arithmetic)
   const lo16 = (s & 0xffff) * 1e9;
   const hi = ((s / 0x10000) >>> 0) * 1e9;
