@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore, ROW_GROUP_SIZE, STORE_CATALOG } from '../src/store/db.ts';
+import { tempDir } from './support/datadir.ts';
+
+const rowGroups = async (s: Awaited<ReturnType<typeof openStore>>, table: string) =>
+  Number(
+    (
+      await s.conn.runAndReadAll(`SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('${table}')`)
+    ).getRows()[0]?.[0],
+  );
+
+describe('opening the store', () => {
+  it('writes small row groups, on every open (the option is not kept in the file)', async () => {
+    const path = join(tempDir(), 'rg.duckdb');
+    const n = ROW_GROUP_SIZE * 3 + 5;
+    let store = await openStore(path);
+    try {
+      await store.conn.run(`CREATE TABLE t AS SELECT range AS i, repeat('x', 100) AS s FROM range(${n})`);
+      await store.conn.run('CHECKPOINT');
+      expect(await rowGroups(store, 't')).toBe(4);
+    } finally {
+      store.close();
+    }
+    store = await openStore(path);
+    try {
+      await store.conn.run(`INSERT INTO t SELECT range, 'y' FROM range(${n})`);
+      await store.conn.run('CHECKPOINT');
+      expect(await rowGroups(store, 't')).toBeGreaterThanOrEqual(8);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('gives every connection of the instance the store as its database', async () => {
+    const store = await openStore(join(tempDir(), 'c.duckdb'));
+    try {
+      const other = await store.instance.connect();
+      try {
+        const r = (
+          await other.runAndReadAll('SELECT current_database(), count(*) FROM schema_migrations')
+        ).getRows()[0];
+        expect(r?.[0]).toBe(STORE_CATALOG);
+        expect(Number(r?.[1])).toBeGreaterThan(0);
+      } finally {
+        other.closeSync();
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  it('opens read-only without creating or changing anything', async () => {
+    const path = join(tempDir(), 'ro.duckdb');
+    (await openStore(path)).close();
+    const ro = await openStore(path, { readOnly: true });
+    try {
+      await expect(ro.conn.run('CREATE TABLE nope (i INTEGER)')).rejects.toThrow(/read-only/i);
+    } finally {
+      ro.close();
+    }
+    await expect(openStore(join(tempDir(), 'missing.duckdb'), { readOnly: true })).rejects.toThrow(
+      /cannot open the store/,
+    );
+  });
+});
