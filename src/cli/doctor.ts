@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { defaultOpenCodeDataDir, discoverSources, type Sources } from '../ingest/discover.ts';
 import { openStore, StoreLockedError } from '../store/db.ts';
 import { MIGRATIONS } from '../store/migrate.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 export type DoctorStatus = 'ok' | 'info' | 'warn' | 'error';
 

@@ -10,7 +10,7 @@ import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');

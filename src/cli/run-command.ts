@@ -14,7 +14,7 @@ import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);

@@ -1,7 +1,7 @@
 /** The OTel resource of every exported span: who ran OpenCode, where, and which bridge sent it. */
 import { arch, hostname, platform, userInfo } from 'node:os';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../version.ts';
 import {
   ATTR_HOST_ARCH,
   ATTR_HOST_NAME,

@@ -4,7 +4,7 @@
  */
 import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../version.ts';
 import { INSTRUMENTATION_SCOPE_NAME } from './semconv.ts';
 
 export const SCOPE: InstrumentationScope = { name: INSTRUMENTATION_SCOPE_NAME, version: VERSION };
