@@ -6,11 +6,11 @@ import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { VERSION } from '../version.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
-import { VERSION } from '../version.ts';
 
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');

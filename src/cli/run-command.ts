@@ -8,13 +8,13 @@ import { createMetrics } from '../otel/metrics/index.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
+import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
-import { VERSION } from '../version.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
