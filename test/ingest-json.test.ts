@@ -1,6 +1,9 @@
+import { renameSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listJsonTree } from '../src/ingest/json-tree.ts';
+import { ingestStorageDir } from '../src/cli/prefetch.mjs';
+import { JSON_KINDS, listJsonTree, listJsonTreeLazy } from '../src/ingest/json-tree.ts';
+import { CLAIM_BLOCK, prefetchListing, takeListing } from '../src/ingest/list-dirs.mjs';
 import type { Store } from '../src/store/db.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ingestInto, rows } from './support/store.ts';
@@ -310,5 +313,89 @@ describe('listing the JSON tree', () => {
     expect(inline.get('part')?.[0]).toMatchObject({ kind: 'part', parentId: 'msg_1', id: 'prt_msg_1_x' });
     expect(inline.get('part')?.[0]?.mtimeUs).toBeGreaterThan(0);
     expect([...split.entries()]).toEqual([...inline.entries()]);
+  });
+
+  // more folders than one block, so blocks straddle kinds and the two threads interleave
+  const bigTree = () => {
+    const dir = tempDir();
+    writeStorage(dir, 'project/prj_a.json', { id: 'prj_a', worktree: '/w' });
+    writeStorage(dir, 'session/prj_a/ses_a.json', { id: 'ses_a', projectID: 'prj_a', time: { created: T0 } });
+    for (let i = 0; i < CLAIM_BLOCK * 3 + 5; i++) {
+      const m = `msg_${String(i).padStart(4, '0')}`;
+      writeStorage(dir, `message/ses_a/${m}.json`, { id: m, sessionID: 'ses_a', role: 'user' });
+      for (const p of ['a', 'b'].slice(0, 1 + (i % 2)))
+        writeStorage(dir, `part/${m}/prt_${m}_${p}.json`, {
+          id: `prt_${m}_${p}`,
+          messageID: m,
+          type: 'text',
+        });
+    }
+    writeStorage(dir, 'todo/ses_a.json', []);
+    return join(dir, 'storage');
+  };
+  const digests = async (storage: string, o: { minDirsForWorker?: number } = {}) => {
+    const l = await listJsonTreeLazy(storage, o);
+    return Object.fromEntries(JSON_KINDS.map((k) => [k, [l.files(k), l.digest(k)]]));
+  };
+
+  it('gives the same digests and files listed on one thread, on two, or prefetched', async () => {
+    const storage = bigTree();
+    const inline = await digests(storage, { minDirsForWorker: Number.POSITIVE_INFINITY });
+    expect(inline.part?.[0]).toBe(CLAIM_BLOCK * 3 + 5 + Math.floor((CLAIM_BLOCK * 3 + 5) / 2));
+    expect(await digests(storage, { minDirsForWorker: 0 })).toEqual(inline);
+    prefetchListing(storage);
+    expect(await digests(storage)).toEqual(inline);
+    // taken once
+    expect(takeListing(storage)).toBeUndefined();
+    prefetchListing(storage);
+    const prefetched = await listJsonTree(storage);
+    expect([...prefetched.entries()]).toEqual([
+      ...(await listJsonTree(storage, { minDirsForWorker: Number.POSITIVE_INFINITY })).entries(),
+    ]);
+  });
+
+  it("changes a kind's digest when a file of it changes, is added or renamed, and no other kind's", async () => {
+    const storage = bigTree();
+    const before = await digests(storage, { minDirsForWorker: 0 });
+    const changed = (after: typeof before, from = before) =>
+      JSON_KINDS.filter((k) => after[k]?.[1] !== from[k]?.[1]);
+    const part = join(storage, 'part', 'msg_0100', 'prt_msg_0100_a.json');
+    utimesSync(part, new Date(T0), new Date(T0 + 1000));
+    expect(changed(await digests(storage, { minDirsForWorker: 0 }))).toEqual(['part']);
+    renameSync(part, join(storage, 'part', 'msg_0100', 'prt_msg_0100_z.json'));
+    const renamed = await digests(storage, { minDirsForWorker: 0 });
+    expect(changed(renamed)).toEqual(['part']);
+    expect(renamed.part?.[0]).toBe(before.part?.[0]);
+    writeStorage(join(storage, '..'), 'message/ses_a/msg_9999.json', {
+      id: 'msg_9999',
+      sessionID: 'ses_a',
+      role: 'user',
+    });
+    const added = await digests(storage, { minDirsForWorker: 0 });
+    expect(added.message?.[0]).toBe((before.message?.[0] as number) + 1);
+    expect(changed(added, renamed)).toEqual(['message']);
+  });
+});
+
+describe('the listing prefetch (bin/ocbridge.js)', () => {
+  const env = { XDG_DATA_HOME: '/data', XDG_CONFIG_HOME: '/nonexistent-config' } as NodeJS.ProcessEnv;
+  it('guesses the storage/ folder of `ocbridge ingest` from the command line only', () => {
+    const dir = tempDir();
+    writeStorage(dir, 'project/prj_a.json', { id: 'prj_a' });
+    const argv = (...a: string[]) => ['node', 'ocbridge', ...a];
+    expect(ingestStorageDir(argv('ingest', '--source', dir), env, '/')).toBe(join(dir, 'storage'));
+    expect(ingestStorageDir(argv('ingest', `--source=${join(dir, 'storage')}`), env, '/')).toBe(
+      join(dir, 'storage'),
+    );
+    expect(ingestStorageDir(argv('ingest', '-s', dir, '--db', 'x.duckdb'), env, '/')).toBe(
+      join(dir, 'storage'),
+    );
+    // the default data dir, which has no storage/ here
+    expect(ingestStorageDir(argv('ingest'), env, '/')).toBeNull();
+    expect(ingestStorageDir(argv('ingest', '--help', '--source', dir), env, '/')).toBeNull();
+    expect(ingestStorageDir(argv('run', '--source', dir), env, '/')).toBeNull();
+    expect(ingestStorageDir(argv('query', 'SELECT 1'), env, '/')).toBeNull();
+    // a source named by configuration is not guessed
+    expect(ingestStorageDir(argv('ingest'), { ...env, OCBRIDGE_SOURCE: dir }, '/')).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
-import { JSON_KINDS, type JsonFileRef, listingDigest, listJsonTree } from '../ingest/json-tree.ts';
+import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
 import type { Store } from '../store/db.ts';
@@ -165,18 +165,18 @@ export class Ingestor {
 
   private async ingestJsonTree(storageDir: string): Promise<void> {
     const root = resolve(storageDir);
-    const tree = await listJsonTree(storageDir);
+    const tree = await listJsonTreeLazy(storageDir);
     const conn = this.store.conn;
     for (const kind of JSON_KINDS) {
-      const refs = tree.get(kind) ?? [];
-      tree.delete(kind);
-      this.summary.filesSeen += refs.length;
+      const files = tree.files(kind);
+      this.summary.filesSeen += files;
       // the same listing as the last complete ingest of this kind: nothing to compare file by file
-      const digest = listingDigest(refs);
-      if (await listingUnchanged(conn, root, kind, refs.length, digest)) {
-        this.summary.filesSkippedUnchanged += refs.length;
+      const digest = tree.digest(kind);
+      if (await listingUnchanged(conn, root, kind, files, digest)) {
+        this.summary.filesSkippedUnchanged += files;
         continue;
       }
+      const refs = tree.refs(kind);
       await forgetListing(conn, root, kind);
       const applied = await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
       // a file that failed is tried again next time, so its listing is not recorded as done

@@ -4,23 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { type DirListing, listDirs } from './list-dirs.mjs';
+import { basename, relative, sep } from 'node:path';
+import { type DirListing, KINDS, listDirs, NESTED_KINDS, startListing, takeListing } from './list-dirs.mjs';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
 export type JsonFileKind = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
 
 /** Parse order: parents before children, so a partial load is still consistent. */
-export const JSON_KINDS: readonly JsonFileKind[] = [
-  'project',
-  'session',
-  'message',
-  'part',
-  'todo',
-  'session_diff',
-];
+export const JSON_KINDS = KINDS as readonly JsonFileKind[];
 
 export interface JsonFileRef {
   kind: JsonFileKind;
@@ -43,77 +35,112 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Below this many folders the whole tree is listed on this thread (a worker costs ~0.1 s to start). */
-const PARALLEL_LISTING_MIN_DIRS = 4000;
-
-/** Kinds stored one folder per parent (session → project, message → session, part → message). */
-const NESTED: ReadonlySet<JsonFileKind> = new Set(['session', 'message', 'part']);
+/** One listing of a JSON tree: per kind, its file count, its digest, and (on demand) its files. */
+export interface JsonTreeListing {
+  files(kind: JsonFileKind): number;
+  /** A digest of the kind's listing (paths, sizes, mtimes), without building the refs. */
+  digest(kind: JsonFileKind): string;
+  refs(kind: JsonFileKind): JsonFileRef[];
+}
 
 /**
- * Lists every kind of the tree with fingerprints (what `listJsonFiles` does per kind). The per-folder
- * kinds are split between this thread and a worker thread: on a full-scale tree (~44K folders, ~230K
- * files) the ~280K readdir/stat calls are most of a re-ingest that changes nothing.
+ * Lists every kind of the tree with fingerprints, in folder order. On a large tree (~44K folders,
+ * ~230K files) this thread and a worker thread share the folders (list-dirs.mjs): each claims blocks
+ * of folders from one shared cursor until none are left. A listing that `bin/ocbridge.js` prefetched
+ * for this folder (`ocbridge ingest`) is joined where it is, so the worker's head start counts.
+ * File refs are built per kind when asked for: a re-ingest that finds every kind's digest unchanged
+ * builds none of them.
  */
+export async function listJsonTreeLazy(
+  storageDir: string,
+  o: { minDirsForWorker?: number } = {},
+): Promise<JsonTreeListing> {
+  const l = takeListing(storageDir) ?? startListing(storageDir, o.minDirsForWorker);
+  const { root } = l;
+  const dirs = await l.dirs;
+  const mine = listDirs(root, dirs, l.cursor);
+  const theirs: DirListing = l.worker
+    ? await l.worker
+    : { names: [], dirIndex: [], sizes: [], mtimesUs: [], segments: [] };
+  // where each folder's files are: which listing, first index, count (each listing is ascending by
+  // folder, and a folder's files are in one listing, together)
+  const from: DirListing[] = new Array(dirs.length);
+  const first = new Int32Array(dirs.length);
+  const count = new Int32Array(dirs.length);
+  for (const listing of [mine, theirs]) {
+    const idx = listing.dirIndex;
+    for (let i = 0; i < idx.length; i++) {
+      const d = idx[i] as number;
+      if (count[d] === 0) {
+        from[d] = listing;
+        first[d] = i;
+      }
+      count[d] = (count[d] as number) + 1;
+    }
+  }
+  // the folders of each kind are one range of `dirs` (listed kind by kind)
+  const range = new Map<JsonFileKind, [number, number]>();
+  for (let d = 0; d < dirs.length; d++) {
+    const rel = dirs[d] as string;
+    const cut = rel.indexOf(sep);
+    const kind = (cut < 0 ? rel : rel.slice(0, cut)) as JsonFileKind;
+    const r = range.get(kind);
+    if (r) r[1] = d + 1;
+    else range.set(kind, [d, d + 1]);
+  }
+  const kindRange = (kind: JsonFileKind) => range.get(kind) ?? [0, 0];
+  const files = (kind: JsonFileKind) => {
+    const [lo, hi] = kindRange(kind);
+    let n = 0;
+    for (let d = lo; d < hi; d++) n += count[d] as number;
+    return n;
+  };
+  return {
+    files,
+    digest(kind) {
+      // the digests of the kind's blocks (hashed by the threads that listed them), in folder order
+      const segments = [...mine.segments, ...theirs.segments]
+        .filter((g) => g.kind === kind)
+        .sort((x, y) => x.start - y.start);
+      const h = createHash('sha1').update(`listing/v2\0${root}\0${kind}\0${files(kind)}\0`);
+      for (const g of segments) h.update(`${g.start}\0${g.digest}\0`);
+      return h.digest('hex');
+    },
+    refs(kind) {
+      const out: JsonFileRef[] = [];
+      const [lo, hi] = kindRange(kind);
+      for (let d = lo; d < hi; d++) {
+        const c = count[d] as number;
+        if (c === 0) continue;
+        const rel = dirs[d] as string;
+        const prefix = `${root}${sep}${rel}${sep}`;
+        const cut = rel.indexOf(sep);
+        const parentId = cut < 0 ? null : rel.slice(cut + 1);
+        const listing = from[d] as DirListing;
+        for (let i = first[d] as number, end = i + c; i < end; i++) {
+          const name = listing.names[i] as string;
+          out.push({
+            kind,
+            path: prefix + name,
+            id: name.slice(0, -5),
+            parentId,
+            size: listing.sizes[i] as number,
+            mtimeUs: listing.mtimesUs[i] as number,
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Every kind's files (see `listJsonTreeLazy`). */
 export async function listJsonTree(
   storageDir: string,
   o: { minDirsForWorker?: number } = {},
 ): Promise<Map<JsonFileKind, JsonFileRef[]>> {
-  const out = new Map<JsonFileKind, JsonFileRef[]>(JSON_KINDS.map((k) => [k, []]));
-  const root = resolve(storageDir);
-  const dirs: string[] = [];
-  for (const kind of JSON_KINDS) {
-    if (NESTED.has(kind)) for (const d of subdirs(join(storageDir, kind))) dirs.push(`${kind}${sep}${d}`);
-    else dirs.push(kind);
-  }
-  const collect = (part: readonly string[], l: DirListing) => {
-    for (let i = 0; i < l.names.length; i++) {
-      const rel = part[l.dirIndex[i] as number] as string;
-      const cut = rel.indexOf(sep);
-      const kind = (cut < 0 ? rel : rel.slice(0, cut)) as JsonFileKind;
-      const name = l.names[i] as string;
-      (out.get(kind) as JsonFileRef[]).push({
-        kind,
-        path: `${root}${sep}${rel}${sep}${name}`,
-        id: name.slice(0, -5),
-        parentId: cut < 0 ? null : rel.slice(cut + 1),
-        size: l.sizes[i] as number,
-        mtimeUs: l.mtimesUs[i] as number,
-      });
-    }
-  };
-  if (dirs.length < (o.minDirsForWorker ?? PARALLEL_LISTING_MIN_DIRS)) {
-    collect(dirs, listDirs(root, dirs));
-    return out;
-  }
-  const half = Math.floor(dirs.length / 2);
-  const mine = dirs.slice(0, half);
-  const theirs = dirs.slice(half);
-  const worker = new Worker(new URL('./list-dirs.mjs', import.meta.url), {
-    workerData: { listDirs: { root, dirs: theirs } },
-  });
-  const fromWorker = new Promise<DirListing>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`listing worker exited (${code})`)));
-  });
-  try {
-    collect(mine, listDirs(root, mine));
-    collect(theirs, await fromWorker);
-  } finally {
-    void worker.terminate();
-  }
-  return out;
-}
-
-/**
- * A digest of a listing (every path with its size and mtime, in listing order): equal digests mean
- * the same files with the same fingerprints. A listing in another order only gives another digest
- * (then the files are compared one by one), never a false match.
- */
-export function listingDigest(refs: readonly JsonFileRef[]): string {
-  const h = createHash('sha1');
-  for (const r of refs) h.update(`${r.path}\0${r.size}\0${r.mtimeUs}\n`);
-  return h.digest('hex');
+  const listing = await listJsonTreeLazy(storageDir, o);
+  return new Map(JSON_KINDS.map((k) => [k, listing.refs(k)]));
 }
 
 export interface ParsedFile {
@@ -196,7 +223,7 @@ export function refFromPath(storageDir: string, path: string): JsonFileRef | nul
   if (rel.length < 2 || rel[0] === '..' || !path.endsWith('.json')) return null;
   const kind = rel[0] as JsonFileKind;
   if (!JSON_KINDS.includes(kind)) return null;
-  const nested = NESTED.has(kind);
+  const nested = NESTED_KINDS.has(kind);
   if ((nested && rel.length !== 3) || (!nested && rel.length !== 2)) return null;
   let st: import('node:fs').Stats;
   try {
