@@ -23,6 +23,12 @@ const { values } = parseArgs({
 const sessions = Number(values.sessions);
 const root = join(process.cwd(), values.out ?? '.tmp/bench');
 const node = process.execPath;
+/** The Node options on the bin's shebang line (`#!/usr/bin/env -S node …`). */
+const BIN_NODE_OPTIONS = (readFileSync('bin/ocbridge.js', 'utf8').split('\n')[0] ?? '')
+  .replace(/^#!.*?\bnode\b/, '')
+  .trim()
+  .split(/\s+/)
+  .filter(Boolean);
 
 function run(args: string[]): { out: string; wall: number } {
   const t = performance.now();
@@ -64,7 +70,9 @@ interface IngestOut {
 }
 
 function ingest(source: string, db: string): IngestOut & { wall: number } {
+  // as `npx ocbridge` runs it: the bin's shebang line carries its Node options
   const r = run([
+    ...BIN_NODE_OPTIONS,
     'bin/ocbridge.js',
     'ingest',
     '--source',

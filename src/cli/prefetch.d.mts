@@ -1,2 +1,6 @@
-export function ingestStorageDir(argv: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): string | null;
+export function ingestStorageDir(
+  argv: readonly string[],
+  env?: NodeJS.ProcessEnv,
+  cwd?: string,
+): string | null;
 export function prefetchForArgv(argv: readonly string[]): void;
