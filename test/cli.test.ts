@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson } from './support/cli.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
@@ -63,5 +66,13 @@ describe('ocbridge CLI contract', () => {
     for (const c of [['ingest'], ['query'], ['migrate'], ['migrate', 'up'], ['migrate', 'down']]) {
       expect(cli([...c, '--help']).stdout).toMatch(/Usage: ocbridge/);
     }
+  });
+
+  it('runs as an executable through its shebang line, with its Node options (as npx ocbridge does)', () => {
+    const bin = fileURLToPath(new URL('../bin/ocbridge.js', import.meta.url));
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=64');
+    // fails if env cannot split the line (no -S) or node rejects the option
+    const out = execFileSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
