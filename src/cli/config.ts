@@ -6,10 +6,9 @@
  * `$XDG_CONFIG_HOME/ocbridge/config.json` (`~/.config/ocbridge/config.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { configFileCandidates } from './config-files.mjs';
 
 const thresholdSchema = z.strictObject({ warn: z.number().optional(), fail: z.number().optional() });
 
@@ -48,12 +47,7 @@ export interface LoadedConfig {
 
 export class ConfigError extends Error {}
 
-export function configFileCandidates(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
-  if (env.OCBRIDGE_CONFIG) return [resolve(cwd, env.OCBRIDGE_CONFIG)];
-  const xdg =
-    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
-  return [join(cwd, 'ocbridge.config.json'), join(xdg, 'ocbridge', 'config.json')];
-}
+export { configFileCandidates };
 
 /** Environment variables, as config keys (empty values are ignored). */
 export const ENV_KEYS = {

@@ -102,10 +102,9 @@ export class Ingestor {
     try {
       for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
       if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
-      // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; a later change
-      // starts them again if it is large (small ones are parsed on this thread)
+      // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
+      // them again for a later large change (small ones are parsed on this thread)
       await this.pool?.close();
-      this.pool = null;
       this.progress({ phase: 'deriving', done: 0, total: 0 });
       await this.writer.finalize();
       ok = true;

@@ -5,9 +5,10 @@
 // guess costs some idle-core time and nothing else. Sources named by configuration (environment or
 // config file) are not guessed here.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { defaultOpenCodeDataDir } from '../ingest/data-dir.mjs';
 import { prefetchListing } from '../ingest/list-dirs.mjs';
+import { configFileCandidates } from './config-files.mjs';
 
 /**
  * The storage/ folder `ocbridge ingest` will list, when the command line alone says which (else null).
@@ -27,14 +28,8 @@ export function ingestStorageDir(argv, env = process.env, cwd = process.cwd()) {
   }
   if (source === undefined) {
     if (env.OCBRIDGE_SOURCE || env.OCBRIDGE_CONFIG) return null;
-    const xdgConfig = env.XDG_CONFIG_HOME ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
-    if (
-      existsSync(join(cwd, 'ocbridge.config.json')) ||
-      existsSync(join(xdgConfig, 'ocbridge', 'config.json'))
-    )
-      return null;
-    const data = env.XDG_DATA_HOME ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
-    source = join(data, 'opencode');
+    if (configFileCandidates(env, cwd).some((f) => existsSync(f))) return null;
+    source = defaultOpenCodeDataDir(env);
   }
   const root = resolve(cwd, source);
   if (basename(root) === 'storage') return root;

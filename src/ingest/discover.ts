@@ -1,7 +1,7 @@
 /** Finds OpenCode's data: the data dir, its `storage/` tree and its `opencode*.db` files. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { defaultOpenCodeDataDir } from './data-dir.mjs';
 import { isStorageDir } from './json-tree.ts';
 
 export interface Sources {
@@ -13,11 +13,7 @@ export interface Sources {
 
 export class SourceNotFoundError extends Error {}
 
-export function defaultOpenCodeDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_DATA_HOME && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
-  return join(base, 'opencode');
-}
+export { defaultOpenCodeDataDir };
 
 const isDbFile = (name: string) => /^opencode(-[A-Za-z0-9._-]+)?\.db$/.test(name);
 

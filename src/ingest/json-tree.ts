@@ -3,9 +3,18 @@
  * IDs come from file and folder names, as OpenCode's own JSON→SQLite importer takes them.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
-import { type DirListing, KINDS, listDirs, NESTED_KINDS, startListing, takeListing } from './list-dirs.mjs';
+import {
+  type DirListing,
+  KINDS,
+  kindOf,
+  listDirs,
+  NESTED_KINDS,
+  startListing,
+  subdirs,
+  takeListing,
+} from './list-dirs.mjs';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
@@ -23,16 +32,6 @@ export interface JsonFileRef {
   parentId: string | null;
   size: number;
   mtimeUs: number;
-}
-
-function subdirs(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
 }
 
 /** One listing of a JSON tree: per kind, its file count, its digest, and (on demand) its files. */
@@ -81,9 +80,7 @@ export async function listJsonTreeLazy(
   // the folders of each kind are one range of `dirs` (listed kind by kind)
   const range = new Map<JsonFileKind, [number, number]>();
   for (let d = 0; d < dirs.length; d++) {
-    const rel = dirs[d] as string;
-    const cut = rel.indexOf(sep);
-    const kind = (cut < 0 ? rel : rel.slice(0, cut)) as JsonFileKind;
+    const kind = kindOf(dirs[d] as string) as JsonFileKind;
     const r = range.get(kind);
     if (r) r[1] = d + 1;
     else range.set(kind, [d, d + 1]);

@@ -23,7 +23,8 @@ export interface StartedListing {
 export const KINDS: readonly string[];
 export const NESTED_KINDS: ReadonlySet<string>;
 export const CLAIM_BLOCK: number;
-export const PARALLEL_MIN_DIRS: number;
+export function subdirs(dir: string): string[];
+export function kindOf(rel: string): string;
 export function listFolders(root: string): string[];
 export function listDirs(root: string, dirs: readonly string[], next?: Int32Array): DirListing;
 export function startListing(

@@ -16,12 +16,12 @@ export const NESTED_KINDS = new Set(['session', 'message', 'part']);
 /** Folders per block: threads sharing a listing claim blocks; each block's files get one digest per kind. */
 export const CLAIM_BLOCK = 64;
 /** Below this many folders the tree is listed on one thread (a worker costs ~0.1 s to start). */
-export const PARALLEL_MIN_DIRS = 4000;
+const PARALLEL_MIN_DIRS = 4000;
 /** A prefetched listing older than this is not used (listed again instead). */
 const PREFETCH_MAX_AGE_MS = 10_000;
 
-/** @param {string} dir */
-function subdirs(dir) {
+/** The sub-folders of `dir` (none if it is unreadable). @param {string} dir */
+export function subdirs(dir) {
   try {
     return readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
@@ -44,8 +44,8 @@ export function listFolders(root) {
   return dirs;
 }
 
-/** @param {string} rel */
-const kindOf = (rel) => {
+/** The kind of a folder of `listFolders` (its first path segment). @param {string} rel */
+export const kindOf = (rel) => {
   const cut = rel.indexOf(sep);
   return cut < 0 ? rel : rel.slice(0, cut);
 };
@@ -194,8 +194,9 @@ export function prefetchListing(storageDir) {
  * @param {string} root
  */
 export function takeListing(root) {
-  const l = prefetched.get(resolve(root));
-  prefetched.delete(resolve(root));
+  const key = resolve(root);
+  const l = prefetched.get(key);
+  prefetched.delete(key);
   if (!l) return undefined;
   if (Date.now() - l.startedAt > PREFETCH_MAX_AGE_MS) {
     l.stop?.();

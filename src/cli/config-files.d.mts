@@ -1,0 +1,1 @@
+export function configFileCandidates(env?: NodeJS.ProcessEnv, cwd?: string): string[];

@@ -1,0 +1,1 @@
+export function defaultOpenCodeDataDir(env?: NodeJS.ProcessEnv): string;
