@@ -1,5 +1,6 @@
 # opencode-otel-bridge: `ocbridge run` in a container (used by deploy/docker-compose.yml).
-# TypeScript runs through tsx (a runtime dependency), so there is no build stage.
+# No build stage: the bin bundles the TypeScript sources itself (esbuild, a runtime dependency) and
+# caches the bundle in node_modules/.cache; the first start below does it once, in the image.
 FROM node:20.19.0-bookworm-slim
 
 WORKDIR /app
@@ -11,6 +12,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY bin ./bin
 COPY src ./src
 COPY tsconfig.json ./
+RUN node bin/ocbridge.js --version
 
 # the store lives in a volume; the OpenCode data dir is mounted read-only at /opencode
 RUN mkdir -p /var/lib/ocbridge && chown node:node /var/lib/ocbridge

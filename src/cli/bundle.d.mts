@@ -1,0 +1,6 @@
+export function sourceKey(srcDir?: string): string;
+export function bundledMain(o?: {
+  root?: string;
+  cacheDir?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<{ url: string; built: boolean } | undefined>;
