@@ -23,16 +23,19 @@ const { values } = parseArgs({
 const sessions = Number(values.sessions);
 const root = join(process.cwd(), values.out ?? '.tmp/bench');
 const node = process.execPath;
-/** The Node options on the bin's shebang line (`#!/usr/bin/env -S node …`). */
-const BIN_NODE_OPTIONS = (readFileSync('bin/ocbridge.js', 'utf8').split('\n')[0] ?? '')
-  .replace(/^#!.*?\bnode\b/, '')
-  .trim()
-  .split(/\s+/)
-  .filter(Boolean);
+/** The bin's shebang line (`#!/usr/bin/env -S NAME=VALUE … node OPTION …`): its environment and Node options. */
+const SHEBANG = (readFileSync('bin/ocbridge.js', 'utf8').split('\n')[0] ?? '').split(/\s+/);
+const BIN_NODE_OPTIONS = SHEBANG.slice(SHEBANG.indexOf('node') + 1).filter(Boolean);
+const BIN_ENV = Object.fromEntries(
+  SHEBANG.slice(0, SHEBANG.indexOf('node'))
+    .filter((w) => /^\w+=/.test(w))
+    .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+);
 
-function run(args: string[]): { out: string; wall: number } {
+function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: string; wall: number } {
   const t = performance.now();
   const out = execFileSync(node, args, {
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,18 +74,21 @@ interface IngestOut {
 
 function ingest(source: string, db: string): IngestOut & { wall: number } {
   // as `npx ocbridge` runs it: the bin's shebang line carries its Node options
-  const r = run([
-    ...BIN_NODE_OPTIONS,
-    'bin/ocbridge.js',
-    'ingest',
-    '--source',
-    source,
-    '--db',
-    db,
-    '--format',
-    'json',
-    '--no-progress',
-  ]);
+  const r = run(
+    [
+      ...BIN_NODE_OPTIONS,
+      'bin/ocbridge.js',
+      'ingest',
+      '--source',
+      source,
+      '--db',
+      db,
+      '--format',
+      'json',
+      '--no-progress',
+    ],
+    BIN_ENV,
+  );
   return { ...(JSON.parse(r.out) as IngestOut), wall: r.wall };
 }
 
@@ -104,7 +110,7 @@ const floor = floorOnce();
 
 // The bin's first start after a source change builds its start-up bundle (src/cli/bundle.mjs); the
 // ingests below start like every later start does.
-run([...BIN_NODE_OPTIONS, 'bin/ocbridge.js', '--version']);
+run([...BIN_NODE_OPTIONS, 'bin/ocbridge.js', '--version'], BIN_ENV);
 
 const db = join(root, 'bench-json.duckdb');
 rmSync(db, { force: true });

@@ -70,8 +70,10 @@ describe('ocbridge CLI contract', () => {
 
   it('runs as an executable through its shebang line, with its Node options (as npx ocbridge does)', () => {
     const bin = fileURLToPath(new URL('../bin/ocbridge.js', import.meta.url));
-    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=64');
-    // fails if env cannot split the line (no -S) or node rejects the option
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe(
+      '#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=64 --expose-gc',
+    );
+    // fails if env cannot split the line (no -S) or node rejects an option
     const out = execFileSync(bin, ['--version'], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });

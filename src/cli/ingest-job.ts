@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
+import { HeapBudget, MAIN_HEAP_BUDGET_MB } from '../ingest/heap-budget.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
@@ -71,6 +72,7 @@ export class Ingestor {
   private pool: JsonParserPool | null = null;
   private readonly databases = new Map<string, DatabaseSource>();
   private bytesSinceCommit = 0;
+  private readonly heap = new HeapBudget(MAIN_HEAP_BUDGET_MB);
   private readonly progress: (p: Progress) => void;
 
   constructor(
@@ -111,12 +113,14 @@ export class Ingestor {
     } finally {
       await this.writer.endBulk(ok);
     }
+    this.heap.collect(); // the load's garbage is not kept through the derivation
     await this.deriveQueued();
     this.summary.seconds = (performance.now() - t0) / 1000;
     return this.summary;
   }
 
   private async wrote(bytes: number): Promise<void> {
+    this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
     if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
       // derived columns commit with their rows, so a crash never leaves them stale

@@ -38,7 +38,8 @@ export class JsonParserPool {
         () =>
           new Worker(new URL('./json-worker-boot.mjs', import.meta.url), {
             // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
-            resourceLimits: { maxOldGenerationSizeMb: 256 },
+            // (young generation: 24 MB, not the main thread's 3 × 64 MB semi-spaces; heap-budget.ts)
+            resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },
           }),
       );
     }
