@@ -3,11 +3,12 @@
  * handing back results in submission order. One pool serves a whole ingest run (starting a worker
  * that loads TypeScript costs ~0.5 s).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { JsonFileRef } from './json-tree.ts';
 import { type ChunkRequest, type ChunkResult, parseChunk } from './json-worker.ts';
 import { unpackRecords } from './pack.ts';
 import type { IngestProblem, IngestRecord } from './records.ts';
+import { startSmallYoungWorker } from './small-young-worker.ts';
 
 export interface ParsedChunk {
   refs: JsonFileRef[];
@@ -17,12 +18,42 @@ export interface ParsedChunk {
   problems: IngestProblem[][];
 }
 
-const unpack = (refs: JsonFileRef[], r: ChunkResult): ParsedChunk => ({
-  refs,
-  records: unpackRecords(r.packed),
-  recordCounts: r.recordCounts,
-  problems: r.problems,
-});
+/**
+ * A chunk back on this thread. Each record's `sourcePath` is made the very string of its file ref: the
+ * copy that came through the worker would be kept by the writer's holder of the ID, a second copy of
+ * every path (~20 MB at full scale).
+ */
+function unpack(refs: JsonFileRef[], r: ChunkResult): ParsedChunk {
+  const records = unpackRecords(r.packed);
+  const paths = new Map(refs.map((f) => [f.path, f.path]));
+  for (const rec of records) rec.sourcePath = paths.get(rec.sourcePath) ?? rec.sourcePath;
+  return { refs, records, recordCounts: r.recordCounts, problems: r.problems };
+}
+
+/** Bytes of JSON in one chunk at most: a chunk of big files (session diffs) would cost a spike of RSS. */
+export const CHUNK_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Splits refs, in order, into chunks of at most `maxFiles` files and `maxBytes` bytes (one file at least). */
+export function chunkRefs(
+  refs: JsonFileRef[],
+  maxFiles: number,
+  maxBytes = CHUNK_MAX_BYTES,
+): JsonFileRef[][] {
+  const chunks: JsonFileRef[][] = [];
+  let cur: JsonFileRef[] = [];
+  let bytes = 0;
+  for (const r of refs) {
+    if (cur.length > 0 && (cur.length >= maxFiles || bytes + r.size > maxBytes)) {
+      chunks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += r.size;
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
 
 export class JsonParserPool {
   private workers: Worker[] | null = null;
@@ -33,14 +64,12 @@ export class JsonParserPool {
 
   private start(): Worker[] {
     if (!this.workers) {
-      this.workers = Array.from(
-        { length: this.size },
-        () =>
-          new Worker(new URL('./json-worker-boot.mjs', import.meta.url), {
-            // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
-            // (young generation: 24 MB, not the main thread's 3 × 64 MB semi-spaces; heap-budget.ts)
-            resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },
-          }),
+      this.workers = Array.from({ length: this.size }, () =>
+        startSmallYoungWorker(new URL('./json-worker-boot.mjs', import.meta.url), {
+          // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
+          // (young generation: 24 MB, not the main thread's 2 × 64 MB semi-spaces; small-young-worker.ts)
+          resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },
+        }),
       );
     }
     return this.workers;
@@ -67,8 +96,7 @@ export class JsonParserPool {
 
   /** Yields the parsed chunks of `refs` in order. Small inputs are parsed inline. */
   async *parse(refs: JsonFileRef[], chunkSize = 1000): AsyncGenerator<ParsedChunk> {
-    const chunks: JsonFileRef[][] = [];
-    for (let i = 0; i < refs.length; i += chunkSize) chunks.push(refs.slice(i, i + chunkSize));
+    const chunks = chunkRefs(refs, chunkSize);
     if (this.size <= 0 || chunks.length <= 1) {
       for (const c of chunks) yield unpack(c, parseChunk(0, c));
       return;
