@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, ROW_GROUP_SIZE, STORE_CATALOG } from '../src/store/db.ts';
+import { openStore, ROW_GROUP_SIZE, STORE_CATALOG, withSettings } from '../src/store/db.ts';
 import { tempDir } from './support/datadir.ts';
 
 const rowGroups = async (s: Awaited<ReturnType<typeof openStore>>, table: string) =>
@@ -62,5 +62,33 @@ describe('opening the store', () => {
     await expect(openStore(join(tempDir(), 'missing.duckdb'), { readOnly: true })).rejects.toThrow(
       /cannot open the store/,
     );
+  });
+
+  it('withSettings changes DuckDB settings for a task and puts them back, also when it fails', async () => {
+    const store = await openStore(join(tempDir(), 'settings.duckdb'), { threads: 2 });
+    const setting = async (name: string) =>
+      String((await store.conn.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]?.[0]);
+    try {
+      const before = { mem: await setting('memory_limit'), threads: await setting('threads') };
+      expect(before.threads).toBe('2');
+      const inside = await withSettings(store.conn, { memory_limit: '256MB', threads: 1 }, async () => ({
+        mem: await setting('memory_limit'),
+        threads: await setting('threads'),
+      }));
+      expect(inside.threads).toBe('1');
+      expect(inside.mem).not.toBe(before.mem);
+      expect(await setting('threads')).toBe(before.threads);
+      // DuckDB shows the limit rounded to 0.1 MiB, and that is what can be set back
+      const mib = (v: string) => Number.parseFloat(v) * (v.includes('GiB') ? 1024 : 1);
+      expect(mib(await setting('memory_limit'))).toBeCloseTo(mib(before.mem), 0);
+      await expect(
+        withSettings(store.conn, { threads: 1 }, async () => {
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await setting('threads')).toBe('2');
+    } finally {
+      store.close();
+    }
   });
 });

@@ -15,7 +15,7 @@ import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
-import type { Store } from '../store/db.ts';
+import { type Store, withSettings } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
 import {
@@ -29,6 +29,12 @@ import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
 const COMMIT_EVERY_BYTES = 64 * 1024 * 1024;
+/**
+ * DuckDB during the bulk load (the derivation after it gets the store's own settings back): one
+ * thread, since the parser thread has the other core, and 256 MB instead of 384 MB. Full-scale ingest
+ * (docs/architecture.md): peak RSS ~1.13 GB -> ~1.0 GB, no slower.
+ */
+const BULK_LOAD_SETTINGS = { memory_limit: '256MB', threads: 1 };
 
 export interface IngestOptions {
   source?: string;
@@ -100,19 +106,21 @@ export class Ingestor {
   async bulk(): Promise<IngestSummary> {
     const t0 = performance.now();
     let ok = false;
-    await this.writer.startBulk();
-    try {
-      for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
-      if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
-      // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
-      // them again for a later large change (small ones are parsed on this thread)
-      await this.pool?.close();
-      this.progress({ phase: 'deriving', done: 0, total: 0 });
-      await this.writer.finalize();
-      ok = true;
-    } finally {
-      await this.writer.endBulk(ok);
-    }
+    await withSettings(this.store.conn, BULK_LOAD_SETTINGS, async () => {
+      await this.writer.startBulk();
+      try {
+        for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
+        if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
+        // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
+        // them again for a later large change (small ones are parsed on this thread)
+        await this.pool?.close();
+        this.progress({ phase: 'deriving', done: 0, total: 0 });
+        await this.writer.finalize();
+        ok = true;
+      } finally {
+        await this.writer.endBulk(ok);
+      }
+    });
     this.heap.collect(); // the load's garbage is not kept through the derivation
     await this.deriveQueued();
     this.summary.seconds = (performance.now() - t0) / 1000;

@@ -88,3 +88,27 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
     },
   };
 }
+
+/**
+ * Runs `fn` with DuckDB settings changed for the whole instance (`SET memory_limit`, `SET threads`, …)
+ * and puts the previous values back after, whether `fn` succeeded or not (as `current_setting` shows
+ * them: a memory limit comes back rounded to 0.1 MiB).
+ */
+export async function withSettings<T>(
+  conn: DuckDBConnection,
+  settings: Record<string, string | number>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const before: [string, string][] = [];
+  for (const [name, value] of Object.entries(settings)) {
+    const r = await conn.runAndReadAll(`SELECT current_setting('${name}')`);
+    before.push([name, String(r.getRows()[0]?.[0])]);
+    await conn.run(`SET ${name} = '${String(value).replaceAll("'", "''")}'`);
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of before.reverse())
+      await conn.run(`SET ${name} = '${value.replaceAll("'", "''")}'`);
+  }
+}
