@@ -10,6 +10,7 @@
 // `npm start`, `npm run demo` and the Dockerfile pass the same.
 import { bundledMain } from '../src/cli/bundle.mjs';
 import { prefetchForArgv } from '../src/cli/prefetch.mjs';
+import { useBundledWorker } from '../src/ingest/worker-entry.mjs';
 
 // `ocbridge ingest`: the JSON tree's listing starts on a worker thread now, while this thread loads.
 prefetchForArgv(process.argv);
@@ -18,6 +19,7 @@ prefetchForArgv(process.argv);
 // per start than tsx, src/cli/bundle.mjs); the sources through tsx when it cannot be built.
 const bundle = await bundledMain();
 if (bundle) {
+  useBundledWorker(new URL('json-worker.js', bundle.url).href); // parser threads run the bundle too
   const { main } = await import(bundle.url);
   await main(process.argv);
 } else {

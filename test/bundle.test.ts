@@ -2,11 +2,15 @@
  * The bin's start-up bundle (src/cli/bundle.mjs): rebuilt when any source changes, never stale,
  * the same meaning as the sources, and tsx when it cannot be built.
  */
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { bundledMain, sourceKey } from '../src/cli/bundle.mjs';
+import { generateCorpus } from '../src/gen/index.ts';
+import type { JsonFileRef } from '../src/ingest/json-tree.ts';
+import { type ChunkResult, parseChunk } from '../src/ingest/json-worker.ts';
 import { VERSION } from '../src/version.ts';
 import { cli } from './support/cli.ts';
 import { tempDir } from './support/datadir.ts';
@@ -83,5 +87,65 @@ describe('bundledMain', () => {
     expect(cli(['ingest', '--help']).stdout).toBe(
       cli(['ingest', '--help'], { OCBRIDGE_NO_BUNDLE: '1' }).stdout,
     );
+  });
+
+  it('bundles the JSON parser thread too: it parses a chunk as the sources do', async () => {
+    const b = await bundledMain({ env: {} }); // in node_modules/.cache, where its packages resolve
+    const dir = tempDir('ocb-worker-');
+    const path = join(dir, 'ses_1.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        id: 'ses_1',
+        projectID: 'prj_1',
+        title: 't',
+        version: '1.1.65',
+        time: { created: 1, updated: 2 },
+      }),
+    );
+    const ref: JsonFileRef = {
+      kind: 'session',
+      path,
+      id: 'ses_1',
+      parentId: 'prj_1',
+      size: statSync(path).size,
+      mtimeUs: 0,
+    };
+    const w = new Worker(new URL('json-worker.js', b!.url));
+    try {
+      const got = await new Promise<ChunkResult>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.postMessage({ id: 7, refs: [ref] });
+      });
+      expect(got).toEqual(parseChunk(7, [ref]));
+      expect(got.recordCounts).toEqual([1]);
+    } finally {
+      await w.terminate();
+    }
+  });
+
+  it('the bin ingests a tree of several chunks through the bundled parser thread', async () => {
+    const dir = tempDir('ocb-corpus-');
+    const m = await generateCorpus({ out: dir, sessions: 14, seed: 7, layout: 'json' });
+    const r = cli([
+      'ingest',
+      '--source',
+      dir,
+      '--db',
+      join(dir, 's.duckdb'),
+      '--format',
+      'json',
+      '--workers',
+      '1',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { files: { parsed: number }; tables: Record<string, number> };
+    expect(s.files.parsed).toBeGreaterThan(1000); // more than one chunk: parsed on the worker thread
+    expect(s.tables).toMatchObject({
+      sessions: m.totals.sessions,
+      messages: m.totals.messages,
+      parts: m.totals.parts,
+    });
   });
 });

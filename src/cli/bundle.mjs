@@ -9,9 +9,10 @@
 // OCBRIDGE_NO_BUNDLE=1.
 //
 // The bundle keeps the sources' meaning: `import.meta.url` in each bundled file is replaced by that
-// file's own URL (version.ts reads ../package.json, json-pool.ts starts ./json-worker-boot.mjs), and
+// file's own URL (version.ts reads ../package.json), and
 // the plain-JS .mjs modules stay external, imported from src/ itself: the listing prefetched by
-// prefetch.mjs lives in list-dirs.mjs's module state, which the bundle must share, not copy.
+// prefetch.mjs lives in list-dirs.mjs's module state, which the bundle must share, not copy. The JSON
+// parser thread's script is bundled too (json-worker.js); the bin tells worker-entry.mjs where it is.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,8 +20,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Bump when the build options change, so that older bundles are not used. */
-const FORMAT = 'bundle/v1';
+const FORMAT = 'bundle/v2';
 const ENTRY = 'src/cli/main.ts';
+/** The JSON parser thread's script, a second entry: `json-worker.js` beside `main.js` (worker-entry.mjs). */
+const WORKER_ENTRY = 'src/ingest/json-worker.ts';
 
 /**
  * A key over every file under `srcDir` (relative path, size, mtime), the project root and the format.
@@ -89,7 +92,7 @@ async function build(outDir, root) {
   };
   await esbuild({
     absWorkingDir: root,
-    entryPoints: { main: ENTRY },
+    entryPoints: { main: ENTRY, 'json-worker': WORKER_ENTRY },
     bundle: true,
     splitting: true, // the commands main.ts imports lazily stay separate chunks
     platform: 'node',

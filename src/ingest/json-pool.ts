@@ -9,6 +9,7 @@ import { type ChunkRequest, type ChunkResult, parseChunk } from './json-worker.t
 import { unpackRecords } from './pack.ts';
 import type { IngestProblem, IngestRecord } from './records.ts';
 import { startSmallYoungWorker } from './small-young-worker.ts';
+import { jsonWorkerUrl } from './worker-entry.mjs';
 
 export interface ParsedChunk {
   refs: JsonFileRef[];
@@ -65,7 +66,7 @@ export class JsonParserPool {
   private start(): Worker[] {
     if (!this.workers) {
       this.workers = Array.from({ length: this.size }, () =>
-        startSmallYoungWorker(new URL('./json-worker-boot.mjs', import.meta.url), {
+        startSmallYoungWorker(jsonWorkerUrl(), {
           // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
           // (young generation: 24 MB, not the main thread's 2 × 64 MB semi-spaces; small-young-worker.ts)
           resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },

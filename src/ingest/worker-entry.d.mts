@@ -1,0 +1,2 @@
+export function useBundledWorker(url: string): void;
+export function jsonWorkerUrl(): URL;
