@@ -9,10 +9,10 @@
 // OCBRIDGE_NO_BUNDLE=1.
 //
 // The bundle keeps the sources' meaning: `import.meta.url` in each bundled file is replaced by that
-// file's own URL (version.ts reads ../package.json), and
-// the plain-JS .mjs modules stay external, imported from src/ itself: the listing prefetched by
-// prefetch.mjs lives in list-dirs.mjs's module state, which the bundle must share, not copy. The JSON
-// parser thread's script is bundled too (json-worker.js); the bin tells worker-entry.mjs where it is.
+// file's own URL (version.ts reads ../package.json), and the plain-JS .mjs modules stay external,
+// imported from src/ itself: the listing prefetched by prefetch.mjs lives in list-dirs.mjs's module
+// state, which the bundle must share, not copy. The JSON parser thread's script is bundled too
+// (json-worker.js); the bin tells worker-entry.mjs where it is.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -9,7 +9,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { type ExportTracesOptions, type ExportTracesResult, exportTraces } from '../otel/export.ts';
-import type { Store } from '../store/db.ts';
+import { type Store, withSettings } from '../store/db.ts';
 
 export interface LiveExportOptions
   extends Pick<
@@ -74,20 +74,18 @@ export class LiveTraceExport {
       const conn = this.conn;
       // reading spans joins a dozen tables: ~250 MB of DuckDB memory for a few thousand spans, more
       // than the bridge keeps while watching (160 MB); borrow the bulk load's pool for the pass
-      const before = String(
-        (await conn.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
+      const r = await withSettings(conn, { memory_limit: this.opts.memoryLimit ?? '384MB' }, () =>
+        exportTraces(conn, {
+          ...this.opts,
+          instance: this.store.instance,
+          maxRetryMs: this.opts.maxRetryMs ?? 60_000,
+          // a live pass sends what is pending now in small reads: the bridge's DuckDB memory is shared
+          batchSpans: 4096,
+          prepareSpans: 4096,
+          signal: this.abort.signal,
+          log: (line) => log?.debug({ component: 'trace-export' }, line),
+        }),
       );
-      await conn.run(`SET memory_limit = '${this.opts.memoryLimit ?? '384MB'}'`);
-      const r = await exportTraces(conn, {
-        ...this.opts,
-        instance: this.store.instance,
-        maxRetryMs: this.opts.maxRetryMs ?? 60_000,
-        // a live pass sends what is pending now in small reads: the bridge's DuckDB memory is shared
-        batchSpans: 4096,
-        prepareSpans: 4096,
-        signal: this.abort.signal,
-        log: (line) => log?.debug({ component: 'trace-export' }, line),
-      }).finally(() => conn.run(`SET memory_limit = '${before}'`));
       if (r.spans > 0 || !r.ok)
         log?.[r.ok ? 'info' : 'warn'](
           {

@@ -99,16 +99,17 @@ export async function withSettings<T>(
   settings: Record<string, string | number>,
   fn: () => Promise<T>,
 ): Promise<T> {
+  const set = (name: string, value: string | number) =>
+    conn.run(`SET ${name} = '${String(value).replaceAll("'", "''")}'`);
   const before: [string, string][] = [];
-  for (const [name, value] of Object.entries(settings)) {
-    const r = await conn.runAndReadAll(`SELECT current_setting('${name}')`);
-    before.push([name, String(r.getRows()[0]?.[0])]);
-    await conn.run(`SET ${name} = '${String(value).replaceAll("'", "''")}'`);
-  }
   try {
+    for (const [name, value] of Object.entries(settings)) {
+      const r = await conn.runAndReadAll(`SELECT current_setting('${name}')`);
+      before.push([name, String(r.getRows()[0]?.[0])]);
+      await set(name, value); // a setting that fails to apply still has its earlier ones put back
+    }
     return await fn();
   } finally {
-    for (const [name, value] of before.reverse())
-      await conn.run(`SET ${name} = '${value.replaceAll("'", "''")}'`);
+    for (const [name, value] of before.reverse()) await set(name, value);
   }
 }
