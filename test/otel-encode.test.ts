@@ -104,7 +104,7 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
         captureContent,
         contentMaxChars: 10,
         batchSpans: 4,
-        prepareSpans: 8,
+        readSpans: 8,
       });
       expect(r2.spans).toBe(r.spans);
       expect(c2.requests).toEqual(c.requests);

@@ -81,7 +81,7 @@ export class LiveTraceExport {
           maxRetryMs: this.opts.maxRetryMs ?? 60_000,
           // a live pass sends what is pending now in small reads: the bridge's DuckDB memory is shared
           batchSpans: 4096,
-          prepareSpans: 4096,
+          readSpans: 4096,
           signal: this.abort.signal,
           log: (line) => log?.debug({ component: 'trace-export' }, line),
         }),

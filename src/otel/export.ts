@@ -27,14 +27,7 @@ import {
 } from './ledger.ts';
 import { buildContentIndex, mapRows, type SpanData } from './mapping.ts';
 import { buildResource } from './resource.ts';
-import {
-  type ContentRow,
-  copyPending,
-  preparePendingRows,
-  readBatchContent,
-  readBatchRows,
-  type TraceRow,
-} from './source.ts';
+import { type ContentRow, copyPending, readBatchContent, readPackedRows, unpackRows } from './source.ts';
 import { SCOPE } from './spans.ts';
 
 export interface ExportTracesOptions extends ExporterConfig {
@@ -48,8 +41,8 @@ export interface ExportTracesOptions extends ExporterConfig {
   idleTimeoutMs?: number;
   /** Spans per request (default 8192). */
   batchSpans?: number;
-  /** Spans whose rows are read from the raw tables in one pass (default 131072: sixteen requests). */
-  prepareSpans?: number;
+  /** Spans whose rows are read from the raw tables by one query (default 32768: four requests). */
+  readSpans?: number;
   /** Requests in flight (default 2). */
   inflight?: number;
   /** Give up when the collector has not acknowledged a batch for this long (default 120 s). */
@@ -143,8 +136,8 @@ export async function exportTraces(
     now: o.now,
   });
   let buildMs = 0;
-  // batches whose rows are prepared into `_otel_rows` in one pass (see preparePendingRows)
-  const perPrepare = Math.max(1, Math.floor((o.prepareSpans ?? 131_072) / (o.batchSpans ?? 8192)));
+  // batches whose rows are read by one query (see readPackedRows)
+  const perRead = Math.max(1, Math.floor((o.readSpans ?? 32_768) / (o.batchSpans ?? 8192)));
   const prior = o.dryRun ? undefined : await ledgerStats(conn);
   log(
     `backlog: ${pending.exchanges} exchanges, ${pending.spans} spans in ${pending.batches.length} requests → ${url} (${protocol})`,
@@ -223,28 +216,36 @@ export async function exportTraces(
     }
   };
 
-  // Rows of batch i (and, at the start of each group of `perPrepare` batches, the group's prepare).
-  // Loads run on the reading connection's queue ahead of use: DuckDB reads the next batch on its own
-  // threads while this one is mapped, encoded and sent.
+  // The rows of `perRead` batches are read by one query (readPackedRows), a group at a time, on the
+  // reading connection's queue. With a connection of its own, the next group is read while this one
+  // is mapped, encoded and sent; on one connection, after the group's last ledger write is queued
+  // (a read queued earlier would delay the ledger writes, and so the sends).
   const reader = o.instance ? await o.instance.connect() : conn;
   const rdb = reader === conn ? db : serial();
   if (reader !== conn) await copyPending(conn, reader);
   const batches = pending.batches;
-  const load = (i: number): Promise<{ rows: TraceRow[]; content?: ContentRow[] }> => {
-    const batchNo = batches[i]!;
-    const p = rdb(async () => {
-      if (i % perPrepare === 0)
-        await preparePendingRows(reader, batchNo, batches[Math.min(i + perPrepare, batches.length) - 1]!);
-      return {
-        rows: await readBatchRows(reader, batchNo),
-        content: o.captureContent ? await readBatchContent(reader, batchNo) : undefined,
-      };
+  type Group = { rows: Map<number, string[]>; content?: Map<number, ContentRow[]> };
+  // Batch i is in group groupOf[i]. The first group is one batch, so that sending starts after one
+  // batch's query instead of a whole group's; then `perRead` batches a group.
+  const groupOf = batches.map((_, i) => (i === 0 ? 0 : 1 + Math.floor((i - 1) / perRead)));
+  // groups[g] is dropped once its last batch is taken, so that sent batches can be collected
+  const groups: (Promise<Group> | undefined)[] = [];
+  const queueGroup = (g: number) => {
+    if (g < groups.length) return;
+    const inGroup = batches.filter((_, i) => groupOf[i] === g);
+    if (inGroup.length === 0) return;
+    const p = rdb(async (): Promise<Group> => {
+      const rows = await readPackedRows(reader, inGroup[0]!, inGroup[inGroup.length - 1]!);
+      if (!o.captureContent) return { rows };
+      const content = new Map<number, ContentRow[]>();
+      for (const b of inGroup) content.set(b, await readBatchContent(reader, b));
+      return { rows, content };
     });
     p.catch(() => undefined); // awaited below; not an unhandled rejection if the loop stops first
-    return p;
+    groups[g] = p;
   };
   const inflight = new Set<Promise<void>>();
-  let next = batches.length > 0 ? load(0) : undefined;
+  queueGroup(0);
   try {
     for (let i = 0; i < batches.length; i++) {
       const batchNo = batches[i]!;
@@ -256,11 +257,15 @@ export async function exportTraces(
       while (inflight.size >= maxInflight) await Promise.race(inflight);
       if (aborted) break;
       const tb = performance.now();
-      const { rows, content } = await next!;
-      // On one connection the next group's prepare is queued after this batch's ledger write (below),
-      // so that this batch is sent while DuckDB prepares; anything else is queued at once.
-      const groupEnds = reader === conn && (i + 1) % perPrepare === 0;
-      next = i + 1 < batches.length && !groupEnds ? load(i + 1) : undefined;
+      const g = groupOf[i]!;
+      const groupEnds = groupOf[i + 1] !== g;
+      const group = await groups[g]!;
+      if (groupEnds) groups[g] = undefined;
+      if (reader !== conn) queueGroup(g + 1);
+      const rows = unpackRows(group.rows.get(batchNo) ?? []);
+      group.rows.delete(batchNo);
+      const content = group.content?.get(batchNo);
+      group.content?.delete(batchNo);
       const spans = mapRows(rows, {
         content: content ? buildContentIndex(content) : undefined,
         contentMaxChars: o.contentMaxChars,
@@ -277,14 +282,12 @@ export async function exportTraces(
         const p: Promise<void> = deliver(batchNo, spans, exchanges).finally(() => inflight.delete(p));
         inflight.add(p);
       }
-      if (i + 1 < batches.length && groupEnds) next = load(i + 1);
+      if (groupEnds) queueGroup(g + 1);
     }
     await Promise.all(inflight);
   } finally {
-    if (reader !== conn) {
-      await next?.catch(() => undefined);
-      await rdb(async () => reader.closeSync());
-    }
+    // queued after every load, so it waits for them
+    if (reader !== conn) await rdb(async () => reader.closeSync());
   }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   if (exporter && !o.exporter) await exporter.shutdown().catch(() => undefined);

@@ -145,8 +145,8 @@ const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
 
 /**
  * The spans of the pending exchanges (`_otel_pending`) of a range of batches, with their batch and
- * order, computed into a temp table: joining per batch re-scanned parts, tool_calls and messages for
- * every request. Steps are paired by position inside their message: the k-th
+ * order: a range, because joining per batch re-scanned parts, tool_calls and messages for every
+ * request. Steps are paired by position inside their message: the k-th
  * `step-start` (ordered by part ID, as OpenCode orders parts) with the k-th `step-finish`.
  */
 export const PENDING_SPANS_SQL = `
@@ -235,30 +235,49 @@ LEFT JOIN sub_agent sa ON sa.session_id = t.session_id`;
 // Join conditions are plain equalities (kind tests inside CASE): a `kind = …` term in an ON clause
 // turns DuckDB's hash join into a blockwise nested loop (measured: 4 s instead of 0.07 s per batch).
 
+const PACKED_ROWS_SQL = `
+SELECT _batch_no::INTEGER AS b, json_array(${COLUMNS.map(([k]) => `"${k}"`).join(', ')})::VARCHAR AS j
+FROM (${PENDING_SPANS_SQL})
+ORDER BY _seq, "startUs" NULLS FIRST, "spanId"`;
+
 /**
- * Builds `_otel_rows(_batch_no, _seq, _start_us, j)`: the pending spans of batches `fromBatch`…`toBatch`
- * with their attributes (after `computePending`), each row packed into ONE JSON array (`j`, the
- * values in `COLUMNS` order). Converting ~60 mostly-null columns per row to JS values cost more than
- * the joins (~200–400 ms per 8K rows); one string per row and `JSON.parse` is ~50 ms. Times and
- * token counts stay BIGINT in the JSON (exact integers), costs DOUBLE (shortest round-trip text).
- * A few batches at a time: one pass over the raw tables serves several requests, and the joins stay
- * within the store's memory limit (all ~100K+ spans at once did not).
+ * The pending spans (after `computePending`) of batches `fromBatch`…`toBatch` with their attributes,
+ * in span order, per batch: each row packed into ONE JSON string (an array of the values in `COLUMNS`
+ * order; `unpackRows` turns them into TraceRows). Converting ~60 mostly-null columns per row to JS
+ * values cost more than the joins (~200–400 ms per 8K rows); one string per row and `JSON.parse` is
+ * ~50 ms. Times and token counts stay BIGINT in the JSON (exact integers), costs DOUBLE (shortest
+ * round-trip text).
+ *
+ * A few batches per query: one pass over the raw tables serves several requests (a pass has a fixed
+ * cost of ~0.1 s at full scale), and the joins stay within the store's memory limit (all ~100K+ spans
+ * at once did not). The rows are streamed out of the query, not written to a temp table first and
+ * read back per batch: that took ~1.5 s more per full-scale export (measured 2026-11-29).
  */
-export async function preparePendingRows(
+export async function readPackedRows(
   conn: DuckDBConnection,
   fromBatch: number,
   toBatch: number,
-): Promise<void> {
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE _otel_rows AS
-     SELECT _batch_no, _seq, "startUs" AS _start_us, "spanId" AS _span_id,
-            json_array(${COLUMNS.map(([k]) => `"${k}"`).join(', ')})::VARCHAR AS j
-     FROM (${PENDING_SPANS_SQL})`,
-    [fromBatch, toBatch],
-  );
+): Promise<Map<number, string[]>> {
+  const result = await conn.stream(PACKED_ROWS_SQL, [fromBatch, toBatch]);
+  const out = new Map<number, string[]>();
+  let batch = -1;
+  let rows: string[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const b = chunk.getColumnValues(0) as number[];
+    const j = chunk.getColumnValues(1) as string[];
+    for (let i = 0; i < j.length; i++) {
+      if (b[i] !== batch) {
+        batch = b[i]!;
+        rows = out.get(batch) ?? [];
+        out.set(batch, rows);
+      }
+      rows.push(j[i]!);
+    }
+  }
+  return out;
 }
-
-const READ_BATCH_SQL = `SELECT j FROM _otel_rows WHERE _batch_no = $1 ORDER BY _seq, _start_us NULLS FIRST, _span_id`;
 
 /**
  * One packed row (a JSON array in `COLUMNS` order) → TraceRow. Built once as a function with one
@@ -270,9 +289,7 @@ export const unpackRow: (values: readonly unknown[]) => TraceRow = new Function(
   `return {${COLUMNS.map(([k], i) => `${k}: v[${i}] ?? null`).join(', ')}};`,
 ) as (values: readonly unknown[]) => TraceRow;
 
-export async function readBatchRows(conn: DuckDBConnection, batchNo: number): Promise<TraceRow[]> {
-  const reader = await conn.runAndReadAll(READ_BATCH_SQL, [batchNo]);
-  const packed = (reader.getColumnsJS()[0] ?? []) as string[];
+export function unpackRows(packed: readonly string[]): TraceRow[] {
   const out: TraceRow[] = new Array(packed.length);
   // a parse per row: one parse of the joined batch was ~2× slower (measured, 8K rows)
   for (let i = 0; i < packed.length; i++) out[i] = unpackRow(JSON.parse(packed[i]!) as unknown[]);

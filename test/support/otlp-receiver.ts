@@ -274,12 +274,23 @@ export function protobufSpanIds(body: Buffer): string[] {
       if (f2 !== 2) return; // scope_spans
       each(e2, (f3, e3) => {
         if (f3 !== 2) return; // spans
+        // only up to the two IDs (fields 1 and 2, first in every span we send): the rest of the span
+        // is skipped by its length. Walking every attribute cost this receiver ~1 s of CPU per 100K
+        // spans in bench:export, on the two cores the exporter is measured on.
         let trace = '';
         let span = '';
-        each(e3, (f4, e4) => {
-          if (f4 === 1) trace = body.toString('hex', pos, e4);
-          else if (f4 === 2) span = body.toString('hex', pos, e4);
-        });
+        while (pos < e3 && (trace === '' || span === '')) {
+          const tag = varint();
+          if ((tag & 7) !== 2) {
+            skip(tag & 7);
+            continue;
+          }
+          const len = varint();
+          const stop = pos + len;
+          if (tag >>> 3 === 1) trace = body.toString('hex', pos, stop);
+          else if (tag >>> 3 === 2) span = body.toString('hex', pos, stop);
+          pos = stop;
+        }
         out.push(`${trace}/${span}`);
       });
     });
