@@ -27,8 +27,7 @@ export interface TraceRow {
   exAgent: string | null;
   exProviderId: string | null;
   exModelId: string | null;
-  // message
-  mRole: string | null;
+  // message (NULL on rows whose mapping does not use it: see COLUMNS)
   mAgent: string | null;
   mProviderId: string | null;
   mModelId: string | null;
@@ -42,7 +41,6 @@ export interface TraceRow {
   mErrorName: string | null;
   mErrorStatus: number | null;
   mErrorMessage: string | null;
-  mCompleted: boolean | null;
   mRootPath: string | null;
   // the step-finish part of an llm_call row (its own part, or the one paired with its step-start)
   partType: string | null;
@@ -59,7 +57,6 @@ export interface TraceRow {
   callId: string | null;
   toolStatus: string | null;
   toolError: string | null;
-  childSessionId: string | null;
   // session
   sProjectId: string | null;
   sParentSessionId: string | null;
@@ -79,6 +76,16 @@ export interface TraceRow {
   compactionOverflow: boolean | null;
 }
 
+// A column is read only for the rows whose mapping uses it (mapping.ts), else NULL: every row is
+// packed into a JSON string, parsed in JS, and the message and session columns repeated on every tool
+// row were ~25% of those bytes. ROOT: rows that may be the exchange's root span (mapExchange: the
+// exchange row, else a row without a parent span).
+const ROOT = "(t.kind = 'exchange' OR tp.sid IS NULL)";
+const LLM = "t.kind = 'llm_call'";
+/** the message's own usage: an LLM call row without a step-finish part */
+const MSG_USAGE = `${LLM} AND sf.part_id IS NULL`;
+const when = (cond: string, expr: string) => `CASE WHEN ${cond} THEN ${expr} END`;
+
 const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['exchangeId', 't.exchange_id'],
   ['traceId', 'q.trace_id'],
@@ -95,25 +102,27 @@ const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['exAgent', 'e.agent'],
   ['exProviderId', 'e.provider_id'],
   ['exModelId', 'e.model_id'],
-  ['mRole', 'm.role'],
-  ['mAgent', 'm.agent'],
-  ['mProviderId', 'm.provider_id'],
-  ['mModelId', 'm.model_id'],
-  ['mFinish', 'm.finish'],
-  ['mCost', 'm.cost_usd::DOUBLE'],
-  ['mIn', 'm.input_tokens::DOUBLE'],
-  ['mOut', 'm.output_tokens::DOUBLE'],
-  ['mReasoning', 'm.reasoning_tokens::DOUBLE'],
-  ['mCacheRead', 'm.cache_read_tokens::DOUBLE'],
-  ['mCacheWrite', 'm.cache_write_tokens::DOUBLE'],
-  ['mErrorName', 'm.error_name'],
-  ['mErrorStatus', "TRY_CAST(m.error_data->>'statusCode' AS DOUBLE)"],
+  ['mAgent', when(`${LLM} OR ${ROOT}`, 'm.agent')],
+  ['mProviderId', when(`${LLM} OR ${ROOT}`, 'm.provider_id')],
+  ['mModelId', when(`${LLM} OR ${ROOT}`, 'm.model_id')],
+  ['mFinish', when(MSG_USAGE, 'm.finish')],
+  ['mCost', when(MSG_USAGE, 'm.cost_usd::DOUBLE')],
+  ['mIn', when(MSG_USAGE, 'm.input_tokens::DOUBLE')],
+  ['mOut', when(MSG_USAGE, 'm.output_tokens::DOUBLE')],
+  ['mReasoning', when(MSG_USAGE, 'm.reasoning_tokens::DOUBLE')],
+  ['mCacheRead', when(MSG_USAGE, 'm.cache_read_tokens::DOUBLE')],
+  ['mCacheWrite', when(MSG_USAGE, 'm.cache_write_tokens::DOUBLE')],
+  ['mErrorName', when(LLM, 'm.error_name')],
+  ['mErrorStatus', when(LLM, "TRY_CAST(m.error_data->>'statusCode' AS DOUBLE)")],
   [
     'mErrorMessage',
-    "CASE WHEN m.error_name IS NULL THEN NULL ELSE concat_ws(chr(10), m.error_message, m.error_data->>'responseBody') END",
+    when(
+      `${LLM} AND m.error_name IS NOT NULL`,
+      "concat_ws(chr(10), m.error_message, m.error_data->>'responseBody')",
+    ),
   ],
-  ['mCompleted', 'm.completed_at IS NOT NULL'],
-  ['mRootPath', 'm.root_path'],
+  // the project path falls back to a message's root path only where the session has no directory
+  ['mRootPath', when('s.directory IS NULL', 'm.root_path')],
   ['partType', 'pt.part_type'],
   ['stepFound', 'sf.part_id IS NOT NULL'],
   ['stepReason', 'sf.step_reason'],
@@ -127,12 +136,11 @@ const COLUMNS: ReadonlyArray<[keyof TraceRow, string]> = [
   ['callId', 'tc.call_id'],
   ['toolStatus', 'tc.status'],
   ['toolError', 'tc.error_message'],
-  ['childSessionId', 'tc.child_session_id'],
-  ['sProjectId', 's.project_id'],
-  ['sParentSessionId', 's.parent_session_id'],
-  ['sAgent', 's.agent'],
-  ['sVersion', 's.version'],
-  ['sDirectory', 's.directory'],
+  ['sProjectId', when(ROOT, 's.project_id')],
+  ['sParentSessionId', when("t.kind = 'subagent'", 's.parent_session_id')],
+  ['sAgent', when(`${ROOT} OR t.kind = 'subagent'`, 's.agent')],
+  ['sVersion', when(`${LLM} OR ${ROOT}`, 's.version')],
+  ['sDirectory', when(ROOT, 's.directory')],
   ['subAgent', "CASE WHEN t.kind = 'subagent' THEN coalesce(sa.agent, ptc.subagent_type) END"],
   ['retryAttempt', 'rr.attempt::DOUBLE'],
   ['retryErrorName', 'rr.error_name'],
