@@ -200,11 +200,12 @@ sf AS (
   SELECT part_id, step_reason, step_cost, step_input_tokens, step_output_tokens, step_reasoning_tokens,
          step_cache_read_tokens, step_cache_write_tokens
   FROM parts
+  -- one IN over a union: an OR of two INs scanned every step-finish part of the store per read
   WHERE part_type = 'step-finish'
-    AND (part_id IN (SELECT part_id FROM t) OR part_id IN (SELECT finish_id FROM step_pair))
+    AND part_id IN (SELECT part_id FROM t WHERE kind = 'llm_call' UNION ALL SELECT finish_id FROM step_pair)
 ),
 tc AS (
-  SELECT part_id, tool_name, call_id, status, error_message, child_session_id
+  SELECT part_id, tool_name, call_id, status, error_message
   FROM tool_calls WHERE part_id IN (SELECT part_id FROM t)
 ),
 sub_agent AS (
