@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportTraces } from '../src/otel/export.ts';
+import { EXPORT_DUCKDB_THREADS, exportTraces } from '../src/otel/export.ts';
 import { openStore } from '../src/store/db.ts';
 import { FULL_SCALE, openTestStore, spansOf, writeSynthetic } from '../test/otel-fixtures.ts';
 import type { ReceiverStats } from '../test/support/otlp-receiver.ts';
@@ -55,7 +55,8 @@ if (values.db) {
 }
 console.log(`source: ${source}`);
 
-const store = await openStore(dbPath);
+// as `ocbridge export` opens it
+const store = await openStore(dbPath, { threads: EXPORT_DUCKDB_THREADS });
 const results: Record<string, unknown>[] = [];
 try {
   // baseline: read from DuckDB and map to SpanData; nothing encoded or sent

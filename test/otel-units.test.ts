@@ -6,6 +6,7 @@ import { spanIdFor, spanIdSql, spanKey, traceIdFor, traceIdSql } from '../src/ot
 import { outputIncludesReasoning, providerName, usageFromRecorded } from '../src/otel/mapping.ts';
 import { resourceAttributes } from '../src/otel/resource.ts';
 import * as semconv from '../src/otel/semconv.ts';
+import { PACKED_KEYS, type TraceRow, unpackRows } from '../src/otel/source.ts';
 import { openTestStore } from './otel-fixtures.ts';
 
 describe('semconv.ts', () => {
@@ -42,6 +43,29 @@ describe('deterministic IDs', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('packed rows', () => {
+  const pack = (r: Partial<TraceRow>) => JSON.stringify(PACKED_KEYS.map((k) => r[k] ?? null));
+  it('each exchange comes out in span order: by start (none first), then span ID', () => {
+    const rows = unpackRows([
+      pack({ exchangeId: 'e1', spanId: 'c', startUs: 20 }),
+      pack({ exchangeId: 'e1', spanId: 'b', startUs: 10 }),
+      pack({ exchangeId: 'e1', spanId: 'a', startUs: 20 }),
+      pack({ exchangeId: 'e1', spanId: 'z', startUs: null }),
+      pack({ exchangeId: 'e0', spanId: 'y', startUs: 5, kind: 'tool', toolName: 'read' }),
+      pack({ exchangeId: 'e0', spanId: 'x', startUs: 1 }),
+    ]);
+    expect(rows.map((r) => `${r.exchangeId}/${r.spanId}`)).toEqual([
+      'e1/z',
+      'e1/b',
+      'e1/a',
+      'e1/c',
+      'e0/x',
+      'e0/y',
+    ]);
+    expect(rows[5]).toMatchObject({ kind: 'tool', toolName: 'read', startUs: 5, partId: null });
   });
 });
 
