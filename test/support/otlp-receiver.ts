@@ -254,8 +254,11 @@ export function protobufSpanIds(body: Buffer): string[] {
     else if (wire === 2) pos += varint();
     else throw new Error(`unsupported wire type ${wire}`);
   };
-  /** Calls `fn(field, end)` for every length-delimited field between pos and `end`, skips the rest. */
-  const each = (end: number, fn: (field: number, end: number) => void) => {
+  /**
+   * Calls `fn(field, end)` for every length-delimited field between pos and `end`, skips the rest;
+   * stops early when `fn` returns false.
+   */
+  const each = (end: number, fn: (field: number, end: number) => boolean | undefined) => {
     while (pos < end) {
       const tag = varint();
       if ((tag & 7) !== 2) {
@@ -264,8 +267,9 @@ export function protobufSpanIds(body: Buffer): string[] {
       }
       const len = varint();
       const stop = pos + len;
-      fn(tag >>> 3, stop);
+      const more = fn(tag >>> 3, stop);
       pos = stop;
+      if (more === false) return;
     }
   };
   each(body.length, (f1, e1) => {
@@ -279,18 +283,11 @@ export function protobufSpanIds(body: Buffer): string[] {
         // spans in bench:export, on the two cores the exporter is measured on.
         let trace = '';
         let span = '';
-        while (pos < e3 && (trace === '' || span === '')) {
-          const tag = varint();
-          if ((tag & 7) !== 2) {
-            skip(tag & 7);
-            continue;
-          }
-          const len = varint();
-          const stop = pos + len;
-          if (tag >>> 3 === 1) trace = body.toString('hex', pos, stop);
-          else if (tag >>> 3 === 2) span = body.toString('hex', pos, stop);
-          pos = stop;
-        }
+        each(e3, (f4, e4) => {
+          if (f4 === 1) trace = body.toString('hex', pos, e4);
+          else if (f4 === 2) span = body.toString('hex', pos, e4);
+          return trace === '' || span === '';
+        });
         out.push(`${trace}/${span}`);
       });
     });
