@@ -50,12 +50,16 @@ describe('packed rows', () => {
   const pack = (r: Partial<TraceRow>) => JSON.stringify(PACKED_KEYS.map((k) => r[k] ?? null));
   it('each exchange comes out in span order: by start (none first), then span ID', () => {
     const rows = unpackRows([
-      pack({ exchangeId: 'e1', spanId: 'c', startUs: 20 }),
-      pack({ exchangeId: 'e1', spanId: 'b', startUs: 10 }),
-      pack({ exchangeId: 'e1', spanId: 'a', startUs: 20 }),
-      pack({ exchangeId: 'e1', spanId: 'z', startUs: null }),
-      pack({ exchangeId: 'e0', spanId: 'y', startUs: 5, kind: 'tool', toolName: 'read' }),
-      pack({ exchangeId: 'e0', spanId: 'x', startUs: 1 }),
+      [
+        pack({ exchangeId: 'e1', spanId: 'c', startUs: 20 }),
+        pack({ exchangeId: 'e1', spanId: 'b', startUs: 10 }),
+        pack({ exchangeId: 'e1', spanId: 'a', startUs: 20 }),
+        pack({ exchangeId: 'e1', spanId: 'z', startUs: null }),
+      ].join('\n'),
+      [
+        pack({ exchangeId: 'e0', spanId: 'y', startUs: 5, kind: 'tool', toolName: 'read' }),
+        pack({ exchangeId: 'e0', spanId: 'x', startUs: 1 }),
+      ].join('\n'),
     ]);
     expect(rows.map((r) => `${r.exchangeId}/${r.spanId}`)).toEqual([
       'e1/z',

@@ -232,7 +232,7 @@ export async function exportTraces(
   const rdb = reader === conn ? db : serial();
   if (reader !== conn) await copyPending(conn, reader);
   const batches = pending.batches;
-  type Group = { rows: Map<number, string[]>; content?: Map<number, ContentRow[]> };
+  type Group = { exchanges: Map<number, string[]>; content?: Map<number, ContentRow[]> };
   // Batch i is in group groupOf[i]. The first group is one batch, so that sending starts after one
   // batch's query instead of a whole group's; then `perRead` batches a group.
   const groupOf = batches.map((_, i) => (i === 0 ? 0 : 1 + Math.floor((i - 1) / perRead)));
@@ -243,11 +243,11 @@ export async function exportTraces(
     const inGroup = batches.filter((_, i) => groupOf[i] === g);
     if (inGroup.length === 0) return;
     const p = rdb(async (): Promise<Group> => {
-      const rows = await readPackedRows(reader, inGroup[0]!, inGroup[inGroup.length - 1]!);
-      if (!o.captureContent) return { rows };
+      const exchanges = await readPackedRows(reader, inGroup[0]!, inGroup[inGroup.length - 1]!);
+      if (!o.captureContent) return { exchanges };
       const content = new Map<number, ContentRow[]>();
       for (const b of inGroup) content.set(b, await readBatchContent(reader, b));
-      return { rows, content };
+      return { exchanges, content };
     });
     p.catch(() => undefined); // awaited below; not an unhandled rejection if the loop stops first
     groups[g] = p;
@@ -270,8 +270,8 @@ export async function exportTraces(
       const group = await groups[g]!;
       if (groupEnds) groups[g] = undefined;
       if (reader !== conn) queueGroup(g + 1);
-      const rows = unpackRows(group.rows.get(batchNo) ?? []);
-      group.rows.delete(batchNo);
+      const rows = unpackRows(group.exchanges.get(batchNo) ?? []);
+      group.exchanges.delete(batchNo);
       const content = group.content?.get(batchNo);
       group.content?.delete(batchNo);
       const spans = mapRows(rows, {
