@@ -22,6 +22,7 @@ const DERIVED = [
   'tool_call_facts',
   'exchanges',
   'exchange_traces',
+  'exchange_span_rows',
   'file_operations',
   'reasoning_blocks',
   'text_blocks',

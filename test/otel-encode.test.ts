@@ -16,6 +16,7 @@ import { OtlpProtoEncoder } from '../src/otel/otlp-proto.ts';
 import { buildResource } from '../src/otel/resource.ts';
 import { SCOPE } from '../src/otel/spans.ts';
 import type { Store } from '../src/store/db.ts';
+import { deriveSpanRowsIfMissing } from '../src/store/derive/index.ts';
 import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
 import { decodeJson, decodeProtobuf, jsonSpanIds, protobufSpanIds } from './support/otlp-receiver.ts';
 import { toReadableSpan } from './support/readable-span.ts';
@@ -110,6 +111,38 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
       expect(c2.requests).toEqual(c.requests);
     });
   }
+
+  it('the span rows the derivation keeps (exchange_span_rows) give the same requests as computing them', async () => {
+    const run = async (): Promise<{ requests: SpanData[][]; log: string[] }> => {
+      const c = capture();
+      const log: string[] = [];
+      const r = await exportTraces(store.conn, {
+        instance: store.instance,
+        exporter: c.exporter,
+        now: new Date(T0 + 25_000),
+        force: true,
+        batchSpans: 4,
+        readSpans: 8,
+        log: (l) => log.push(l),
+      });
+      expect(r.ok).toBe(true);
+      return { requests: c.requests, log };
+    };
+    // the fixture writes exchange_traces by hand, without the derivation: rows computed by the export
+    const computed = await run();
+    expect(computed.log.join('\n')).toContain('have no derived span rows');
+    expect(await deriveSpanRowsIfMissing(store.conn)).toBeDefined();
+    expect(await deriveSpanRowsIfMissing(store.conn)).toBeUndefined();
+    const derived = await run();
+    expect(derived.log.join('\n')).not.toContain('have no derived span rows');
+    expect(derived.requests.flat().length).toBeGreaterThan(0);
+    expect(derived.requests).toEqual(computed.requests);
+    // rows of another format (an older version's) are not read, and are derived again
+    await store.conn.run('UPDATE exchange_span_rows SET format = format - 1');
+    expect((await run()).log.join('\n')).toContain('have no derived span rows');
+    expect(await deriveSpanRowsIfMissing(store.conn)).toBeDefined();
+    expect((await run()).requests).toEqual(computed.requests);
+  });
 
   it('edge values: every attribute type, events, statuses, long and non-ASCII strings, times', () => {
     const long = 'x'.repeat(20_000);

@@ -27,7 +27,14 @@ import {
 } from './ledger.ts';
 import { buildContentIndex, mapRows, type SpanData } from './mapping.ts';
 import { buildResource } from './resource.ts';
-import { type ContentRow, copyPending, readBatchContent, readPackedRows, unpackRows } from './source.ts';
+import {
+  type ContentRow,
+  copyPending,
+  pendingWithoutSpanRows,
+  readBatchContent,
+  readPackedRows,
+  unpackRows,
+} from './source.ts';
 import { SCOPE } from './spans.ts';
 
 /**
@@ -150,6 +157,12 @@ export async function exportTraces(
   log(
     `backlog: ${pending.exchanges} exchanges, ${pending.spans} spans in ${pending.batches.length} requests → ${url} (${protocol})`,
   );
+  // the derived span rows, unless a pending exchange has none (a store derived by an older version)
+  const underived = pending.exchanges > 0 ? await pendingWithoutSpanRows(conn) : 0;
+  if (underived > 0)
+    log(
+      `${underived} pending exchanges have no derived span rows (a store derived by an older version): computing them from the raw tables, which is slower; the next \`ocbridge ingest\` derives them`,
+    );
   if (prior && prior.pending > 0)
     log(
       `${prior.pending} exchanges were sent before without an acknowledgement; they are sent again with the same trace and span IDs`,
@@ -243,7 +256,12 @@ export async function exportTraces(
     const inGroup = batches.filter((_, i) => groupOf[i] === g);
     if (inGroup.length === 0) return;
     const p = rdb(async (): Promise<Group> => {
-      const exchanges = await readPackedRows(reader, inGroup[0]!, inGroup[inGroup.length - 1]!);
+      const exchanges = await readPackedRows(
+        reader,
+        inGroup[0]!,
+        inGroup[inGroup.length - 1]!,
+        underived === 0,
+      );
       if (!o.captureContent) return { exchanges };
       const content = new Map<number, ContentRow[]>();
       for (const b of inGroup) content.set(b, await readBatchContent(reader, b));

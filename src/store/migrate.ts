@@ -5,6 +5,7 @@ import { m002 } from './migrations/002_analytics.ts';
 import { m010 } from './migrations/010_export_ledger.ts';
 import { m012 } from './migrations/012_health_history.ts';
 import { m013 } from './migrations/013_source_listings.ts';
+import { m014 } from './migrations/014_exchange_span_rows.ts';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export interface Migration {
   down: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m010, m012, m013];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m010, m012, m013, m014];
 
 export interface MigrationStatus {
   version: number;

@@ -11,6 +11,7 @@ import { focusedSql } from './focused.ts';
 import { ensurePricing } from './pricing.ts';
 import { daysBeforeSql, rollupsSql } from './rollups.ts';
 import { EDGES_SQL, prepareScope, type Scope } from './scope.ts';
+import { deriveSpanRows, missingSpanRowsSql } from './span-rows.ts';
 import { tracesSql } from './traces.ts';
 
 export { ensurePricing, pricingRowsFromDb, replacePricing, updatePricingFromFiles } from './pricing.ts';
@@ -40,30 +41,42 @@ const TEMP_TABLES = [
   'd_tree',
   'd_sess_closure',
   'd_days',
+  'd_span_sel',
 ];
 
-function stagesFor(scope: Scope): Array<[string, string[]]> {
+/** A stage is SQL statements, run in order, or a function that runs its own. */
+type Step = string | ((conn: DuckDBConnection) => Promise<void>);
+
+function stagesFor(scope: Scope): Array<[string, Step[]]> {
   return [
     ['base', [...daysBeforeSql(scope), ...baseSql(scope)]],
     ['focused', focusedSql(scope)],
     ['exchanges', exchangesSql(scope)],
     ['traces', tracesSql(scope)],
+    ['span_rows', [(conn) => deriveSpanRows(conn, scope)]],
     ['rollups', rollupsSql(scope)],
   ];
 }
 
-async function run(conn: DuckDBConnection, scope: Scope, sessions: number): Promise<DeriveResult> {
+async function run(
+  conn: DuckDBConnection,
+  scope: Scope,
+  sessions: number,
+  only?: readonly string[],
+): Promise<DeriveResult> {
   const t0 = performance.now();
   const stages: Record<string, number> = {};
   await inTransaction(conn, async () => {
-    if (scope.all) await conn.run(EDGES_SQL);
-    for (const [name, sqls] of stagesFor(scope)) {
+    if (scope.all && !only) await conn.run(EDGES_SQL);
+    for (const [name, steps] of stagesFor(scope)) {
+      if (only && !only.includes(name)) continue;
       const t = performance.now();
-      for (const sql of sqls) {
+      for (const step of steps) {
         try {
-          await conn.run(sql);
+          await (typeof step === 'string' ? conn.run(step) : step(conn));
         } catch (e) {
-          throw new Error(`derive ${name}: ${(e as Error).message}\n${sql.slice(0, 300)}`);
+          const what = typeof step === 'string' ? step.slice(0, 300) : '';
+          throw new Error(`derive ${name}: ${(e as Error).message}\n${what}`);
         }
       }
       stages[name] = Math.round(performance.now() - t);
@@ -98,9 +111,35 @@ export async function deriveForSessions(
 
 /**
  * After an ingest: everything when the model is empty or most sessions changed (set-based is faster),
- * else only the touched sessions' families.
+ * else only the touched sessions' families. Then, when exchanges lack a span row of the current
+ * format (a store derived by an older version), the span rows of every exchange.
  */
 export async function deriveAfterIngest(
+  conn: DuckDBConnection,
+  touchedSessions: ReadonlySet<string>,
+): Promise<DeriveResult> {
+  const result = await deriveTouched(conn, touchedSessions);
+  const rows = await deriveSpanRowsIfMissing(conn);
+  if (!rows) return result;
+  return {
+    ...result,
+    mode: result.mode === 'none' ? 'sessions' : result.mode,
+    ms: result.ms + rows.ms,
+    stages: { ...result.stages, span_rows: (result.stages.span_rows ?? 0) + (rows.stages.span_rows ?? 0) },
+  };
+}
+
+/**
+ * The span rows of every exchange (`exchange_span_rows`), when an exchange has none of the current
+ * format (a store derived by an older version, or traces written without the derivation). Returns
+ * undefined when none was missing.
+ */
+export async function deriveSpanRowsIfMissing(conn: DuckDBConnection): Promise<DeriveResult | undefined> {
+  if ((await count(conn, missingSpanRowsSql())) === 0) return undefined;
+  return run(conn, { all: true }, 0, ['span_rows']);
+}
+
+async function deriveTouched(
   conn: DuckDBConnection,
   touchedSessions: ReadonlySet<string>,
 ): Promise<DeriveResult> {
