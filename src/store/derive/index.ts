@@ -10,7 +10,7 @@ import { exchangesSql } from './exchanges.ts';
 import { focusedSql } from './focused.ts';
 import { ensurePricing } from './pricing.ts';
 import { daysBeforeSql, rollupsSql } from './rollups.ts';
-import { EDGES_SQL, prepareScope, type Scope } from './scope.ts';
+import { clearSql, EDGES_SQL, prepareScope, type Scope } from './scope.ts';
 import { deriveSpanRows, missingSpanRowsSql } from './span-rows.ts';
 import { tracesSql } from './traces.ts';
 
@@ -53,35 +53,51 @@ function stagesFor(scope: Scope): Array<[string, Step[]]> {
     ['focused', focusedSql(scope)],
     ['exchanges', exchangesSql(scope)],
     ['traces', tracesSql(scope)],
-    ['span_rows', [(conn) => deriveSpanRows(conn, scope)]],
+    // the scope's span rows go with the rows they were made from; new ones are derived after the commit
+    ['span_rows_clear', [clearSql(scope, 'exchange_span_rows')]],
     ['rollups', rollupsSql(scope)],
   ];
 }
 
+async function runStage(
+  conn: DuckDBConnection,
+  name: string,
+  steps: readonly Step[],
+  stages: Record<string, number>,
+): Promise<void> {
+  const t = performance.now();
+  for (const step of steps) {
+    try {
+      await (typeof step === 'string' ? conn.run(step) : step(conn));
+    } catch (e) {
+      const what = typeof step === 'string' ? step.slice(0, 300) : '';
+      throw new Error(`derive ${name}: ${(e as Error).message}\n${what}`);
+    }
+  }
+  stages[name] = Math.round(performance.now() - t);
+}
+
+/**
+ * The model in one transaction, then the span rows (`exchange_span_rows`, what the trace export reads)
+ * in a second one: in the first, with every derived table's new rows still uncommitted, the span-row
+ * joins of a full-scale store ran out of DuckDB's 384 MB. Between the two the scope has no span rows,
+ * never stale ones: an export then computes them itself (src/otel/source.ts), and the next
+ * derivation fills them (`deriveSpanRowsIfMissing`). `spanRowsOnly`: the second transaction alone.
+ */
 async function run(
   conn: DuckDBConnection,
   scope: Scope,
   sessions: number,
-  only?: readonly string[],
+  spanRowsOnly = false,
 ): Promise<DeriveResult> {
   const t0 = performance.now();
   const stages: Record<string, number> = {};
-  await inTransaction(conn, async () => {
-    if (scope.all && !only) await conn.run(EDGES_SQL);
-    for (const [name, steps] of stagesFor(scope)) {
-      if (only && !only.includes(name)) continue;
-      const t = performance.now();
-      for (const step of steps) {
-        try {
-          await (typeof step === 'string' ? conn.run(step) : step(conn));
-        } catch (e) {
-          const what = typeof step === 'string' ? step.slice(0, 300) : '';
-          throw new Error(`derive ${name}: ${(e as Error).message}\n${what}`);
-        }
-      }
-      stages[name] = Math.round(performance.now() - t);
-    }
-  });
+  if (!spanRowsOnly)
+    await inTransaction(conn, async () => {
+      if (scope.all) await conn.run(EDGES_SQL);
+      for (const [name, steps] of stagesFor(scope)) await runStage(conn, name, steps, stages);
+    });
+  await inTransaction(conn, () => runStage(conn, 'span_rows', [(c) => deriveSpanRows(c, scope)], stages));
   for (const t of TEMP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   return { mode: scope.all ? 'all' : 'sessions', sessions, ms: Math.round(performance.now() - t0), stages };
 }
@@ -136,7 +152,7 @@ export async function deriveAfterIngest(
  */
 export async function deriveSpanRowsIfMissing(conn: DuckDBConnection): Promise<DeriveResult | undefined> {
   if ((await count(conn, missingSpanRowsSql())) === 0) return undefined;
-  return run(conn, { all: true }, 0, ['span_rows']);
+  return run(conn, { all: true }, 0, true);
 }
 
 async function deriveTouched(
