@@ -158,6 +158,9 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
           s: 'plain',
           u: 'héllo 𝄞 \ud800 lone surrogate',
           empty: '',
+          // what the JSON ID reader looks for, inside a value (escaped there, so not a key)
+          lookalike: '{"traceId":"ffffffffffffffffffffffffffffffff","spanId":"ffffffffffffffff"}',
+          spanId: 'eeeeeeeeeeeeeeee',
           t: true,
           f: false,
           zero: 0,
