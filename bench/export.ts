@@ -100,8 +100,7 @@ try {
     const stats = (await (await fetch(`${rx.url}/stats`)).json()) as ReceiverStats;
     rx.child.kill();
 
-    // spans the mapping built (the dry run) that did not arrive exactly once; pendingSpans counts
-    // exchange_traces rows, and retries and compactions among them become span events, not spans
+    // spans the mapping built (the dry run) that did not arrive exactly once
     const drops = build.spans - stats.uniqueSpans + stats.duplicateSpans;
     const line = {
       protocol,

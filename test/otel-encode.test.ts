@@ -77,7 +77,7 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
         force: true,
         captureContent,
         contentMaxChars: 10,
-        batchSpans: 4,
+        batchSpans: 2,
       });
       expect(r.ok).toBe(true);
       expect(c.requests.length).toBeGreaterThan(1);
@@ -104,8 +104,8 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
         force: true,
         captureContent,
         contentMaxChars: 10,
-        batchSpans: 4,
-        readSpans: 8,
+        batchSpans: 2,
+        readSpans: 4,
       });
       expect(r2.spans).toBe(r.spans);
       expect(c2.requests).toEqual(c.requests);
@@ -121,8 +121,8 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
         exporter: c.exporter,
         now: new Date(T0 + 25_000),
         force: true,
-        batchSpans: 4,
-        readSpans: 8,
+        batchSpans: 2,
+        readSpans: 4,
         log: (l) => log.push(l),
       });
       expect(r.ok).toBe(true);

@@ -54,6 +54,8 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
         serviceName: 'oc-test',
       });
       expect(r.ok).toBe(true);
+      // what it announced is what it sent: retries and compactions are events, not spans
+      expect([r.pendingSpans, r.backlogSpans]).toEqual([r.spans, 0]);
       spans = rx.spans;
     });
     afterAll(async () => {

@@ -63,7 +63,8 @@ export async function computePending(conn: DuckDBConnection, o: PendingOptions):
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE _otel_pending AS
     WITH spans AS (
-      SELECT exchange_id, count(*) AS span_count,
+      -- spans: retry and compaction rows become events of a span (mapping.ts), not spans
+      SELECT exchange_id, count(*) FILTER (WHERE kind NOT IN ('retry', 'compaction')) AS span_count,
              any_value(message_id) FILTER (WHERE kind = 'exchange') AS root_message_id
       FROM exchange_traces GROUP BY exchange_id
     ),
