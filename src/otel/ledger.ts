@@ -7,6 +7,7 @@
  * visible in DuckDB, not only in memory. A restart recomputes the pending set from the ledger.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { exchangeTraceSummarySql } from '../store/derive/span-rows.ts';
 import { traceIdSql } from './ids.ts';
 
 export const TRACES_SIGNAL = 'traces';
@@ -62,18 +63,13 @@ export async function computePending(conn: DuckDBConnection, o: PendingOptions):
   const batch = Math.max(1, Math.floor(o.batchSpans));
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE _otel_pending AS
-    WITH spans AS (
-      -- spans: retry and compaction rows become events of a span (mapping.ts), not spans
-      SELECT exchange_id, count(*) FILTER (WHERE kind NOT IN ('retry', 'compaction')) AS span_count,
-             any_value(message_id) FILTER (WHERE kind = 'exchange') AS root_message_id
-      FROM exchange_traces GROUP BY exchange_id
-    ),
+    WITH spans AS (${exchangeTraceSummarySql()}),
     nested AS (SELECT DISTINCT session_id, exchange_id FROM exchange_traces WHERE kind = 'subagent'),
     ex AS (
       SELECT e.*, max(e.started_at) OVER (PARTITION BY e.session_id) AS newest_in_session FROM exchanges e
     ),
     cand AS (
-      SELECT ex.exchange_id, coalesce(spans.root_message_id, ex.exchange_id) AS seed, ex.started_at, spans.span_count
+      SELECT ex.exchange_id, spans.seed, ex.started_at, spans.span_count
       FROM ex JOIN spans USING (exchange_id)
       WHERE (ex.status IN ('complete', 'error')
              OR ex.newest_in_session > ex.started_at

@@ -125,21 +125,28 @@ export async function deriveForSessions(
   return run(conn, { all: false }, n);
 }
 
+/** Connections deriveAfterIngest has checked for missing span rows. */
+const spanRowsChecked = new WeakSet<DuckDBConnection>();
+
 /**
  * After an ingest: everything when the model is empty or most sessions changed (set-based is faster),
- * else only the touched sessions' families. Then, when exchanges lack a span row of the current
- * format (a store derived by an older version), the span rows of every exchange.
+ * else only the touched sessions' families. Then, the first time on a connection, the span rows of
+ * every exchange if some lack one of the current format: a store derived by an older version, or a
+ * process that died between the model's transaction and the span rows' (a derivation that fails
+ * without dying leaves its sessions queued, and they are derived again), so a check per process is
+ * enough; a check per live derivation would cost ~6 ms each at full scale.
  */
 export async function deriveAfterIngest(
   conn: DuckDBConnection,
   touchedSessions: ReadonlySet<string>,
 ): Promise<DeriveResult> {
   const result = await deriveTouched(conn, touchedSessions);
+  if (spanRowsChecked.has(conn)) return result;
   const rows = await deriveSpanRowsIfMissing(conn);
+  spanRowsChecked.add(conn);
   if (!rows) return result;
   return {
     ...result,
-    mode: result.mode === 'none' ? 'sessions' : result.mode,
     ms: result.ms + rows.ms,
     stages: { ...result.stages, span_rows: (result.stages.span_rows ?? 0) + (rows.stages.span_rows ?? 0) },
   };

@@ -4,12 +4,13 @@
  * compactions), its trace and span IDs hashed, packed as one JSON array in `COLUMNS` order, and an
  * exchange's rows joined by newlines into one string: `exchange_span_rows.packed`.
  *
- * Derived with the rest of the model (same transaction, same scope: whole session families), so an
- * export reads one string per exchange instead of joining the raw tables: at full scale those joins
- * were ~1.3–2 s of DuckDB CPU per export (most of what the export's reads cost), now paid once per
- * change during the derivation. The same query runs in the export when a pending exchange has no row
- * of the current `SPAN_ROWS_FORMAT` (a store derived by an older version), so the export never depends
- * on it. The rows are OpenCode's values under neutral names (TraceRow); OTel names are src/otel's.
+ * Derived with the rest of the model (same scope: whole session families; a transaction of its own
+ * right after the model's, see derive/index.ts), so an export reads one string per exchange instead
+ * of joining the raw tables: at full scale those joins were ~1.3–2 s of DuckDB CPU per export (most of
+ * what the export's reads cost), now paid once per change during the derivation. The same query runs
+ * in the export when a pending exchange has no row of the current `SPAN_ROWS_FORMAT` (a store derived
+ * by an older version), so the export never depends on it. The rows are OpenCode's values under
+ * neutral names (TraceRow); OTel names are src/otel's.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { spanIdSql, spanKeySql, traceIdSql } from '../trace-ids.ts';
@@ -265,6 +266,20 @@ GROUP BY t.exchange_id`;
 /** The TraceRow keys in packed-row order. */
 export const PACKED_KEYS: readonly (keyof TraceRow)[] = COLUMNS.map(([k]) => k);
 
+/**
+ * Per exchange of the exchange_traces rows matching `where`: `seed`, what its trace and span IDs are
+ * hashed from (the root row's message ID, else the exchange ID); `span_count`, the spans its trace
+ * has (retry and compaction rows become events of a span, src/otel/mapping.ts); `span_rows`, its rows.
+ * The one place these rules live: the export ledger (src/otel/ledger.ts) and the span rows use both.
+ */
+export function exchangeTraceSummarySql(where = 'TRUE'): string {
+  return `SELECT exchange_id,
+       coalesce(any_value(message_id) FILTER (WHERE kind = 'exchange'), exchange_id) AS seed,
+       count(*) FILTER (WHERE kind NOT IN ('retry', 'compaction')) AS span_count,
+       count(*) AS span_rows
+FROM exchange_traces WHERE ${where} GROUP BY exchange_id`;
+}
+
 /** Span rows per INSERT: all ~100K of a full-scale store at once ran out of the 384 MB DuckDB has. */
 const CHUNK_ROWS = 32_768;
 
@@ -277,10 +292,8 @@ export async function deriveSpanRows(conn: DuckDBConnection, scope: Scope): Prom
   await conn.run(clearSql(scope, 'exchange_span_rows'));
   await conn.run(`CREATE OR REPLACE TEMP TABLE d_span_sel AS
     SELECT exchange_id, seed,
-           (sum(n) OVER (ORDER BY exchange_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - 1) // ${CHUNK_ROWS} AS chunk
-    FROM (SELECT exchange_id, coalesce(any_value(message_id) FILTER (WHERE kind = 'exchange'), exchange_id) AS seed,
-                 count(*) AS n
-          FROM exchange_traces WHERE ${inScope(scope, 'session_id')} GROUP BY exchange_id)`);
+           (sum(span_rows) OVER (ORDER BY exchange_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - 1) // ${CHUNK_ROWS} AS chunk
+    FROM (${exchangeTraceSummarySql(inScope(scope, 'session_id'))})`);
   const r = await conn.runAndReadAll('SELECT coalesce(max(chunk), -1)::INTEGER FROM d_span_sel');
   const chunks = Number(r.getRows()[0]?.[0] ?? -1) + 1;
   for (let i = 0; i < chunks; i++)
