@@ -14,9 +14,9 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { EXPORT_DUCKDB_THREADS, exportTraces } from '../src/otel/export.ts';
-import type { SpanData } from '../src/otel/mapping.ts';
 import { buildResource } from '../src/otel/resource.ts';
 import { openStore } from '../src/store/db.ts';
+import { captureExporter } from '../test/support/capture-exporter.ts';
 import { toReadableSpan } from '../test/support/readable-span.ts';
 
 const { values } = parseArgs({
@@ -26,24 +26,18 @@ if (!values.db || !values.url || !values.protocol) throw new Error('--db, --url 
 
 // the spans exportTraces would send, captured (the ledger rows it writes are removed again)
 const store = await openStore(values.db, { threads: EXPORT_DUCKDB_THREADS });
-const batches: SpanData[][] = [];
+const captured = captureExporter();
 await exportTraces(store.conn, {
   instance: store.instance,
   force: true,
   idleTimeoutMs: 0,
-  exporter: {
-    export: (spans, done) => {
-      batches.push(spans);
-      done({ code: ExportResultCode.SUCCESS });
-    },
-    shutdown: async () => {},
-  },
+  exporter: captured.exporter,
 });
 await store.conn.run("DELETE FROM export_ledger WHERE signal = 'traces'");
 store.close();
 const resource = buildResource({});
-const requests: ReadableSpan[][] = batches.map((b) => b.map((sd) => toReadableSpan(sd, resource)));
-batches.length = 0;
+const requests: ReadableSpan[][] = captured.requests.map((b) => b.map((sd) => toReadableSpan(sd, resource)));
+captured.requests.length = 0;
 const spans = requests.reduce((n, r) => n + r.length, 0);
 
 const url = `${values.url}/v1/traces`;

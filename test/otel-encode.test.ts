@@ -5,11 +5,9 @@
  * `ProtobufTraceSerializer` / `JsonTraceSerializer` of the same spans as SDK ReadableSpans.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTraces } from '../src/otel/export.ts';
-import type { SpanDataExporter } from '../src/otel/exporter.ts';
 import type { SpanData } from '../src/otel/mapping.ts';
 import { OtlpJsonEncoder } from '../src/otel/otlp-json.ts';
 import { OtlpProtoEncoder } from '../src/otel/otlp-proto.ts';
@@ -18,6 +16,7 @@ import { SCOPE } from '../src/otel/spans.ts';
 import type { Store } from '../src/store/db.ts';
 import { deriveSpanRowsIfMissing } from '../src/store/derive/index.ts';
 import { buildGoldenFixture, openTestStore, T0 } from './otel-fixtures.ts';
+import { captureExporter } from './support/capture-exporter.ts';
 import { decodeJson, decodeProtobuf, jsonSpanIds, protobufSpanIds } from './support/otlp-receiver.ts';
 import { toReadableSpan } from './support/readable-span.ts';
 
@@ -45,21 +44,6 @@ function expectSameBytes(spans: SpanData[]): void {
   expect(decodeJson(js).map((sp) => `${sp.traceId}/${sp.spanId}`)).toEqual(ids);
 }
 
-/** Captures what exportTraces would send. */
-function capture(): { exporter: SpanDataExporter; requests: SpanData[][] } {
-  const requests: SpanData[][] = [];
-  return {
-    requests,
-    exporter: {
-      export: (spans, done) => {
-        requests.push(spans);
-        done({ code: ExportResultCode.SUCCESS });
-      },
-      shutdown: async () => {},
-    },
-  };
-}
-
 describe('hand-written OTLP encoding = the SDK serializers', () => {
   let store: Store;
   beforeAll(async () => {
@@ -70,7 +54,7 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
 
   for (const captureContent of [false, true]) {
     it(`golden fixture tree${captureContent ? ' with content' : ''}`, async () => {
-      const c = capture();
+      const c = captureExporter();
       const r = await exportTraces(store.conn, {
         exporter: c.exporter,
         now: new Date(T0 + 25_000),
@@ -96,7 +80,7 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
       expect(values.some((v) => Array.isArray(v))).toBe(true);
       for (const spans of c.requests) expectSameBytes(spans);
       // reading on a second connection of the instance (as the CLI does) gives the same requests
-      const c2 = capture();
+      const c2 = captureExporter();
       const r2 = await exportTraces(store.conn, {
         instance: store.instance,
         exporter: c2.exporter,
@@ -114,7 +98,7 @@ describe('hand-written OTLP encoding = the SDK serializers', () => {
 
   it('the span rows the derivation keeps (exchange_span_rows) give the same requests as computing them', async () => {
     const run = async (): Promise<{ requests: SpanData[][]; log: string[] }> => {
-      const c = capture();
+      const c = captureExporter();
       const log: string[] = [];
       const r = await exportTraces(store.conn, {
         instance: store.instance,
