@@ -130,16 +130,26 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
-    if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
-      // derived columns commit with their rows, so a crash never leaves them stale
-      await this.writer.finalize();
-      await this.writer.commitBulk();
-      this.bytesSinceCommit = 0;
-    }
+    // derived columns commit with their rows, so a crash never leaves them stale
+    if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) await this.commitNow();
   }
 
-  /** Reads the rows of one database changed since its high-water marks. */
-  async applyDatabase(dbFile: string): Promise<Applied> {
+  /** Commits the bulk transaction now (its derived columns with it). */
+  async commitNow(): Promise<void> {
+    await this.writer.finalize();
+    await this.writer.commitBulk();
+    this.bytesSinceCommit = 0;
+  }
+
+  /**
+   * Reads the rows of one database changed since its high-water marks. `batchSize` rows per write
+   * (default 5,000); `commitEach` commits the bulk transaction after every batch (with its high-water
+   * mark), so live mode can apply a change too big for one transaction in pieces.
+   */
+  async applyDatabase(
+    dbFile: string,
+    o: { batchSize?: number; commitEach?: boolean } = {},
+  ): Promise<Applied> {
     const { writer, summary } = this;
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     let src = this.databases.get(dbFile);
@@ -152,12 +162,13 @@ export class Ingestor {
       // a database replaced by another file (restored, re-imported) is read again from the start
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
-      for (const batch of src.read({ since })) {
+      for (const batch of src.read({ since, batchSize: o.batchSize })) {
         summary.dbRowsRead += batch.records.length;
         applied.rows += batch.records.length;
         await writer.writeBatch(batch.records, batch.problems);
         await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
         await this.wrote(batch.records.reduce((n, r) => n + r.raw.length, 0));
+        if (o.commitEach) await this.commitNow();
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
     } catch (e) {
@@ -281,9 +292,14 @@ export class Ingestor {
     return sessions.size;
   }
 
-  /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
+  /**
+   * After a failed (rolled back) transaction: forget what was cached about the store's contents, and
+   * that the databases were read (their rows are read again from the stored high-water marks).
+   */
   invalidate(): void {
     this.writer.invalidate();
+    this.bytesSinceCommit = 0;
+    for (const d of this.databases.values()) d.forget();
   }
 
   /** Records that a file is definitely unreadable (after live retries gave up). */

@@ -14,6 +14,7 @@ import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
+import { failCommitsFromEnv, type LiveStatus } from './live-status.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
@@ -21,6 +22,26 @@ const metricsInt = (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
+
+/** Exit code of `run` when the store cannot apply changes any more (EX_TEMPFAIL: restart me). */
+export const EXIT_RESTART = 75;
+
+/** The live status as /api/health shows it (snake_case, seconds, ISO times). */
+export function liveStatusJson(s: LiveStatus): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    pending_changes: s.pendingChanges,
+    oldest_pending_s: Math.round(s.oldestPendingMs / 100) / 10,
+    failing_since: iso(s.failingSince),
+    consecutive_failures: s.consecutiveFailures,
+    last_error: s.lastError,
+    retry_in_s: Math.round(s.retryInMs / 100) / 10,
+    derive_pending: s.derivePending,
+    derive_failing_since: iso(s.deriveFailingSince),
+    derive_last_error: s.deriveLastError,
+    fatal: s.fatal,
+  };
+}
 
 interface RunOptions extends HttpOptions {
   source?: string;
@@ -95,7 +116,7 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const bridge = new LiveBridge(store, { source: o.source, logger });
+      const bridge = new LiveBridge(store, { source: o.source, logger, beforeCommit: failCommitsFromEnv() });
       metrics.attach(bridge);
       const traces =
         o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
@@ -108,7 +129,7 @@ export function registerRunCommand(program: Command): void {
           : null;
       // what /api/health reports, and the version the API's response cache is keyed by
       const status = {
-        phase: 'loading' as 'loading' | 'live' | 'stopping',
+        phase: 'loading' as 'loading' | 'live' | 'stopping' | 'failed',
         started_at: new Date().toISOString(),
         history_loaded_at: null as string | null,
         last_applied_at: null as string | null,
@@ -158,11 +179,15 @@ export function registerRunCommand(program: Command): void {
           if (!health) throw new Error('health checks are off (--health-interval 0)');
           return health.runNow();
         },
-        readiness: (): Readiness => ({
-          ready: status.phase === 'live',
-          ingest: { ...status },
-          ...(status.phase === 'live' ? {} : { detail: `bridge is ${status.phase}` }),
-        }),
+        readiness: (): Readiness => {
+          const live = bridge.status;
+          return {
+            ready: status.phase === 'live',
+            degraded: live.degraded,
+            ingest: { ...status, ...liveStatusJson(live) },
+            ...(status.phase === 'live' ? {} : { detail: `bridge is ${status.phase}` }),
+          };
+        },
         // while the history loads, data changes without events: no caching then
         dataVersion: () => (status.phase === 'live' ? version : `loading-${performance.now()}`),
       });
@@ -191,10 +216,29 @@ export function registerRunCommand(program: Command): void {
         })();
         return stopping;
       };
+      // DuckDB is unusable (invalidated) or applying failed for too long: exit for the supervisor to
+      // restart; the restart catches up from the store's checkpoints (nothing applied is lost)
+      bridge.once('fatal', (err) => {
+        status.phase = 'failed';
+        logger.fatal({ err, exitCode: EXIT_RESTART }, 'exiting: restart me to catch up');
+        removeState();
+        logger.flush();
+        setTimeout(() => process.exit(EXIT_RESTART), 200).unref();
+      });
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       const t0 = performance.now();
-      const summary = await bridge.start();
+      let summary: Awaited<ReturnType<LiveBridge['start']>>;
+      try {
+        summary = await bridge.start();
+      } catch (err) {
+        // the API keeps the process alive: without this it would stay "starting" for ever
+        status.phase = 'failed';
+        logger.fatal({ err }, 'loading the history failed');
+        removeState();
+        logger.flush();
+        process.exit(1);
+      }
       logger.info(
         {
           seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),

@@ -113,3 +113,13 @@ export async function withSettings<T>(
     for (const [name, value] of before.reverse()) await set(name, value);
   }
 }
+
+/**
+ * True for a DuckDB error after which the instance is unusable ("database has been invalidated",
+ * a FATAL error, typically a failed commit or WAL write): every later statement fails, so the only
+ * way on is a new instance.
+ */
+export function isFatalDuckDbError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return /database has been invalidated|FATAL Error|INTERNAL Error/i.test(m);
+}

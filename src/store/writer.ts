@@ -380,6 +380,20 @@ export class StoreWriter {
     await this.conn.run(ok ? 'COMMIT' : 'ROLLBACK');
   }
 
+  /**
+   * Ends a bulk transaction that failed, whatever state it is in (a commit that failed has already
+   * rolled back, and ROLLBACK then fails: that is fine).
+   */
+  async abortBulk(): Promise<void> {
+    this.bulk = false;
+    this.holders.clear();
+    try {
+      await this.conn.run('ROLLBACK');
+    } catch {
+      // no transaction was active
+    }
+  }
+
   private async flushBookkeeping(problems: IngestProblem[], files: FileCheckpoint[]): Promise<void> {
     const conn = this.conn;
     if (this.pendingShadows.length > 0) {
