@@ -159,7 +159,15 @@ export function registerRunCommand(program: Command): void {
               store,
               intervalMs: o.healthInterval * 1000,
               logger,
-              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              context: () => {
+                const live = bridge.status;
+                return {
+                  watchLagMs: live.oldestPendingMs,
+                  pendingChanges: live.pendingChanges,
+                  applyError: live.lastError ?? live.deriveLastError,
+                  sources: sourceStates(null, o.source),
+                };
+              },
               onResults: (r) => metrics.recordHealth(toMetricResults(r)),
             })
           : null;

@@ -71,7 +71,8 @@ function revision(item: TrafficItem, rev: number): TrafficItem | null {
   return null;
 }
 
-class Bridge {
+/** `ocbridge run` as a child process (port 0; the URL is read from its log). */
+export class BridgeProcess {
   proc: ChildProcess | null = null;
   url = '';
   peakKb = 0;
@@ -80,8 +81,47 @@ class Bridge {
   constructor(
     private readonly dir: string,
     private readonly db: string,
-    private readonly log: (l: string) => void,
+    private readonly log: (l: string) => void = () => {},
+    private readonly env: Record<string, string> = {},
   ) {}
+
+  /** The exit code once the process ended (waits at most `ms`; undefined: still running). */
+  exited(ms: number): Promise<number | null | undefined> {
+    const p = this.proc;
+    if (!p) return Promise.resolve(undefined);
+    if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(p.exitCode);
+    return new Promise((r) => {
+      const t = setTimeout(() => r(undefined), ms);
+      p.once('exit', (code) => {
+        clearTimeout(t);
+        r(code);
+      });
+    });
+  }
+
+  async health(): Promise<{ status: string; ingest?: Record<string, unknown> }> {
+    return (await (await fetch(`${this.url}/api/health`)).json()) as {
+      status: string;
+      ingest?: Record<string, unknown>;
+    };
+  }
+
+  /** Waits until /api/health is ok with nothing pending and nothing left to derive. */
+  async caughtUp(timeoutMs = 120_000): Promise<void> {
+    const t0 = performance.now();
+    for (;;) {
+      const j = await this.health();
+      if (
+        j.status === 'ok' &&
+        Number(j.ingest?.pending_changes ?? 0) === 0 &&
+        j.ingest?.derive_pending === false
+      )
+        return;
+      if (performance.now() - t0 > timeoutMs)
+        throw new Error(`the bridge did not catch up: ${JSON.stringify(j)}`);
+      await sleep(250);
+    }
+  }
 
   async start(): Promise<void> {
     const proc = spawn(
@@ -103,7 +143,11 @@ class Bridge {
         '--log-level',
         'info',
       ],
-      { cwd: REPO_ROOT, env: { ...process.env, MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, MALLOC_ARENA_MAX: '2', ...this.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
     );
     this.proc = proc;
     this.url = '';
@@ -170,7 +214,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const items = splitCorpus(o.corpus, o.dir, { loaded: 0.9, updateEvery: 5, bigOutputs: o.bigOutputs });
   const parts = items.filter((i) => (i.kind === 'file' ? i.rel.startsWith('part/') : i.table === 'part'));
   const writer = new TrafficWriter(o.dir);
-  const bridge = new Bridge(o.dir, db, log);
+  const bridge = new BridgeProcess(o.dir, db, log);
   await bridge.start();
   log(`bridge listening at ${bridge.url}; ${items.length} items held back`);
 
@@ -238,22 +282,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   // caught up: health ok with nothing pending, and the derivation queue empty
   const tw = performance.now();
-  for (;;) {
-    const j = (await (await fetch(`${bridge.url}/api/health`)).json()) as {
-      status: string;
-      ingest?: Record<string, unknown>;
-    };
-    if (
-      j.status === 'ok' &&
-      Number(j.ingest?.pending_changes ?? 0) === 0 &&
-      j.ingest?.derive_pending === false
-    )
-      break;
-    if (performance.now() - tw > 300_000)
-      throw new Error(`the bridge did not catch up: ${JSON.stringify(j)}`);
-    await sleep(250);
-  }
-  await sleep(1000);
+  await bridge.caughtUp(300_000);
   const catchUpSeconds = (performance.now() - tw) / 1000;
   done = true;
   await Promise.all(readers);
@@ -261,12 +290,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const exitCode = await bridge.stop();
 
   const live = await snapshotOf(db);
-  const cleanDb = join(o.dir, 'clean.duckdb');
-  await promisify(execFile)(process.execPath, [OCBRIDGE_BIN, 'ingest', '--source', o.dir, '--db', cleanDb], {
-    cwd: REPO_ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const clean = await snapshotOf(cleanDb);
+  const clean = await cleanSnapshot(o.dir);
   // pending after a failure, or for longer than the degraded threshold (30 s): must say degraded
   const notDegraded = result.samples.filter((s) => (s.failing || s.oldestS > 30) && s.status !== 'degraded');
   return {
@@ -296,7 +320,17 @@ export const SOAK_TABLES = [
   'exchanges',
 ];
 
-async function snapshotOf(db: string): Promise<Record<string, { n: number; h: string }>> {
+/** A clean `ocbridge ingest` of the data dir into a new store, and its snapshot. */
+export async function cleanSnapshot(dir: string): Promise<Record<string, { n: number; h: string }>> {
+  const cleanDb = join(dir, `clean-${process.pid}-${Date.now()}.duckdb`);
+  await promisify(execFile)(process.execPath, [OCBRIDGE_BIN, 'ingest', '--source', dir, '--db', cleanDb], {
+    cwd: REPO_ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return snapshotOf(cleanDb);
+}
+
+export async function snapshotOf(db: string): Promise<Record<string, { n: number; h: string }>> {
   const store = await openStore(db, { readOnly: true });
   try {
     return await storeSnapshot(store, SOAK_TABLES);
