@@ -433,7 +433,9 @@ export class LiveBridge extends EventEmitter<{
     }
     if (this.deriveTimer) clearTimeout(this.deriveTimer);
     await this.chain;
-    if (this.live && !this.fatalError && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) {
+    // (not while applying fails: the next start applies them from the store's checkpoints)
+    const failing = this.fatalError !== null || this.applyBackoff.failures > 0;
+    if (this.live && !failing && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) {
       // what cannot be applied now is applied by the next start (its checkpoints were not written)
       await this.flush().catch((e: Error) =>
         this.opts.logger?.error({ err: e }, 'applying the last changes failed; the next start applies them'),

@@ -83,6 +83,7 @@ export class BridgeProcess {
     private readonly db: string,
     private readonly log: (l: string) => void = () => {},
     private readonly env: Record<string, string> = {},
+    private readonly args: string[] = [],
   ) {}
 
   /** The exit code once the process ended (waits at most `ms`; undefined: still running). */
@@ -99,11 +100,21 @@ export class BridgeProcess {
     });
   }
 
-  async health(): Promise<{ status: string; ingest?: Record<string, unknown> }> {
+  async health(): Promise<{ status: string; ready: boolean; ingest?: Record<string, unknown> }> {
     return (await (await fetch(`${this.url}/api/health`)).json()) as {
       status: string;
+      ready: boolean;
       ingest?: Record<string, unknown>;
     };
+  }
+
+  /** Waits until the history is loaded (`ready`). */
+  async ready(timeoutMs = 120_000): Promise<void> {
+    const t0 = performance.now();
+    while (!(await this.health()).ready) {
+      if (performance.now() - t0 > timeoutMs) throw new Error('the bridge did not become ready');
+      await sleep(100);
+    }
   }
 
   /** Waits until /api/health is ok with nothing pending and nothing left to derive. */
@@ -142,6 +153,7 @@ export class BridgeProcess {
         '--no-trace-export',
         '--log-level',
         'info',
+        ...this.args,
       ],
       {
         cwd: REPO_ROOT,
@@ -190,7 +202,7 @@ export class BridgeProcess {
   kill9(): Promise<void> {
     this.sampleRss();
     const p = this.proc;
-    if (!p || p.exitCode !== null) return Promise.resolve();
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
     return new Promise((r) => {
       p.once('exit', () => r());
       p.kill('SIGKILL');
@@ -200,7 +212,7 @@ export class BridgeProcess {
   stop(): Promise<number | null> {
     this.sampleRss();
     const p = this.proc;
-    if (!p || p.exitCode !== null) return Promise.resolve(p?.exitCode ?? null);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve(p?.exitCode ?? null);
     return new Promise((r) => {
       p.once('exit', (code) => r(code));
       p.kill('SIGTERM');
