@@ -121,7 +121,19 @@ export class BridgeProcess {
   async caughtUp(timeoutMs = 120_000): Promise<void> {
     const t0 = performance.now();
     for (;;) {
-      const j = await this.health();
+      let j: Awaited<ReturnType<BridgeProcess['health']>>;
+      try {
+        j = await this.health();
+      } catch (e) {
+        // a reused keep-alive connection the server just closed fails once: only a dead process counts
+        const p = this.proc;
+        const how = p?.exitCode ?? p?.signalCode;
+        if (how !== null && how !== undefined)
+          throw new Error(`ocbridge run is gone (${how}): ${this.stderrTail.slice(-1500)}`);
+        if (performance.now() - t0 > timeoutMs) throw e;
+        await sleep(250);
+        continue;
+      }
       if (
         j.status === 'ok' &&
         Number(j.ingest?.pending_changes ?? 0) === 0 &&
