@@ -5,7 +5,6 @@
  * readiness of the live bridge (`readiness`). Routes read DuckDB through their own pooled
  * connections on `store.instance`, never the writer's `store.conn`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -13,9 +12,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store/db.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { authMiddleware, LOCAL_CREDENTIAL_HEADER, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
@@ -84,14 +86,7 @@ export interface ApiDeps {
   lockConfiguration?: boolean;
 }
 
-export const LOCAL_CREDENTIAL_HEADER = 'x-ocbridge-credential';
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+export { LOCAL_CREDENTIAL_HEADER };
 
 const pools = new WeakMap<OpenAPIHono, ConnectionPool>();
 
@@ -131,24 +126,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.corsOrigin)
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
-  // Authentication: the local credential opens everything (internal routes need it); the API
-  // token (when set) opens everything but the internal routes; /api/health is open.
-  app.use('*', async (c, next) => {
-    const path = c.req.path;
-    const local =
-      deps.localCredential !== undefined &&
-      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
-    if (path.startsWith('/internal/')) {
-      if (!local) return c.json({ error: 'unauthorized' }, 401);
-      return next();
-    }
-    if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
-    const auth = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m || !sameSecret(m[1], deps.apiToken))
-      return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
-    return next();
-  });
+  // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
     if (err instanceof QueryTimeoutError)
@@ -162,10 +142,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealth(app, deps, pool);
-  registerRoutes(app, pool, {
+  const respond = responder({
     cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
     dataVersion: deps.dataVersion,
   });
+  registerRoutes(app, pool, respond);
+  registerOverviewRoutes(app, pool, respond);
   registerSql(app, deps, pool);
 
   if (deps.metrics) {
