@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Imports flow one way along the data path: ingest → store → otel | api → cli. A module may import
+ * Imports flow one way along the data path: ingest → store → otel | api → cli. The web view
+ * (src/web: page shells and browser assets) reads the API over HTTP only and imports no stage. A module may import
  * its own stage, an earlier one, or a top-level `src/*.ts`; otel and api are peers and stay apart.
  * The corpus generator (`src/gen`) stands alone; only the CLI uses it.
  */
@@ -12,7 +13,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   store: ['ingest', 'store'],
   otel: ['ingest', 'store', 'otel'],
   api: ['ingest', 'store', 'api'],
-  cli: ['ingest', 'store', 'otel', 'api', 'gen', 'cli'],
+  web: ['web'],
+  cli: ['ingest', 'store', 'otel', 'api', 'web', 'gen', 'cli'],
   gen: ['gen'],
 };
 const SRC = resolve(import.meta.dirname, '..', 'src');

@@ -14,7 +14,7 @@ import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { LiveTraceExport } from './live-export.ts';
 import { LiveBridge } from './live-job.ts';
-import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
@@ -166,6 +166,7 @@ export function registerRunCommand(program: Command): void {
         // while the history loads, data changes without events: no caching then
         dataVersion: () => (status.phase === 'live' ? version : `loading-${performance.now()}`),
       });
+      addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       logger.info({ url: server.url }, 'listening');
