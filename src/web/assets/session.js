@@ -20,12 +20,6 @@ const failed = (s) => {
   const a = s.attributes ?? {};
   return a.status === 'error' || (s.kind !== 'exchange' && Boolean(a.error_category));
 };
-  return (
-    a.status === 'error' ||
-    Boolean(a.error_category) ||
-    (s.kind === 'exchange' && a.error_count > 0 && a.status !== 'completed')
-  );
-};
 
 function spanMeta(s) {
   const a = s.attributes ?? {};
