@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: browser-side callbacks and API bodies (the project has no DOM types)
 /**
  * The web view (src/web) in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core;
  * CI installs it): `/` and `/sessions/:id` on a generated corpus and on data written by real OpenCode.
@@ -48,7 +49,6 @@ async function bridge(store: Store, token?: string): Promise<Bridge> {
   return { store, app, server, token };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: API bodies are untyped JSON here
 async function apiGet(b: Bridge, path: string): Promise<any> {
   const r = await fetch(`${b.server.url}${path}`, {
     headers: b.token ? { authorization: `Bearer ${b.token}` } : {},
@@ -59,7 +59,7 @@ async function apiGet(b: Bridge, path: string): Promise<any> {
 
 const cents = (text: string) => Math.round(Number(text.replace(/[$,]/g, '')) * 100);
 const int = (text: string) => Number(text.replace(/,/g, ''));
-const tokensOf = (r: Record<string, number>) =>
+const tokensOf = (r: any): number =>
   r.input_tokens + r.output_tokens + r.reasoning_tokens + r.cache_read_tokens + r.cache_write_tokens;
 
 /** A page that records every request it makes. */
@@ -152,7 +152,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     );
     const bars = await page.locator('.wf .row').evaluateAll((rows) =>
       rows.map((r) => {
-        const el = r as HTMLElement;
+        const el = r as any;
         const bar = el.querySelector('.span')?.getBoundingClientRect();
         const track = el.querySelector('.track')?.getBoundingClientRect();
         return {
@@ -212,7 +212,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     if (SCREENS) {
       mkdirSync('docs/screens', { recursive: true });
       await page.screenshot({ path: 'docs/screens/overview-desktop.png', fullPage: true });
-      await s.page.screenshot({ path: 'docs/screens/session-desktop.png', fullPage: true });
+      await s.page.screenshot({ path: 'docs/screens/session-desktop.png' });
     }
     // a range: the tiles follow the API for the same range
     const days = await apiGet(generated, '/api/usage?group_by=day');
@@ -232,13 +232,15 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
   it('390 px mobile: both pages fit the width', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const { page } = await open(ctx, `${generated.server.url}/`);
-    const width = () => page.evaluate(() => document.documentElement.scrollWidth);
+    const width = () => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth);
     expect(await width()).toBeLessThanOrEqual(390);
     const { page: sp } = await open(ctx, `${generated.server.url}/sessions/${await busiest(generated)}`);
-    expect(await sp.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(
+      await sp.evaluate(() => (globalThis as any).document.documentElement.scrollWidth),
+    ).toBeLessThanOrEqual(390);
     if (SCREENS) {
-      await page.screenshot({ path: 'docs/screens/overview-mobile.png', fullPage: true });
-      await sp.screenshot({ path: 'docs/screens/session-mobile.png', fullPage: true });
+      await page.screenshot({ path: 'docs/screens/overview-mobile.png' });
+      await sp.screenshot({ path: 'docs/screens/session-mobile.png' });
     }
     await ctx.close();
   }, 60_000);
