@@ -33,7 +33,13 @@ import {
   ATTR_OPENCODE_CONTENT_TRUNCATED,
   ATTR_OPENCODE_COST_USD,
   ATTR_OPENCODE_ERROR_NAME,
+  ATTR_OPENCODE_EXCHANGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_OPENCODE_EXCHANGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_OPENCODE_EXCHANGE_COST_USD,
   ATTR_OPENCODE_EXCHANGE_ID,
+  ATTR_OPENCODE_EXCHANGE_INPUT_TOKENS,
+  ATTR_OPENCODE_EXCHANGE_OUTPUT_TOKENS,
+  ATTR_OPENCODE_EXCHANGE_REASONING_OUTPUT_TOKENS,
   ATTR_OPENCODE_EXCHANGE_STATUS,
   ATTR_OPENCODE_LLM_CALL_COUNT,
   ATTR_OPENCODE_MESSAGE_ID,
@@ -46,10 +52,13 @@ import {
   ATTR_OPENCODE_SESSION_ID,
   ATTR_OPENCODE_SPAN_INCOMPLETE,
   ATTR_OPENCODE_SPAN_KIND,
+  ATTR_OPENCODE_SUBAGENT_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_OPENCODE_SUBAGENT_CACHE_READ_INPUT_TOKENS,
   ATTR_OPENCODE_SUBAGENT_COST_USD,
   ATTR_OPENCODE_SUBAGENT_COUNT,
   ATTR_OPENCODE_SUBAGENT_INPUT_TOKENS,
   ATTR_OPENCODE_SUBAGENT_OUTPUT_TOKENS,
+  ATTR_OPENCODE_SUBAGENT_REASONING_OUTPUT_TOKENS,
   ATTR_OPENCODE_TOOL_CALL_COUNT,
   ATTR_OPENCODE_TOOL_ERROR_COUNT,
   ATTR_OPENCODE_TOOL_STATUS,
@@ -239,6 +248,24 @@ function setUsage(attrs: Attributes, u: Usage): void {
   attrs[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
   attrs[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
   attrs[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+}
+
+/** An exchange's own totals on its root: `opencode.exchange.usage.*` (see ATTR_OPENCODE_EXCHANGE_*). */
+function setExchangeUsage(attrs: Attributes, u: Usage): void {
+  attrs[ATTR_OPENCODE_EXCHANGE_INPUT_TOKENS] = u.inputTokens;
+  attrs[ATTR_OPENCODE_EXCHANGE_OUTPUT_TOKENS] = u.outputTokens;
+  attrs[ATTR_OPENCODE_EXCHANGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+  attrs[ATTR_OPENCODE_EXCHANGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
+  attrs[ATTR_OPENCODE_EXCHANGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+}
+
+/** A sub-agent session's totals on its invoke_agent span: `opencode.subagent.usage.*`. */
+function setSubagentUsage(attrs: Attributes, u: Usage): void {
+  attrs[ATTR_OPENCODE_SUBAGENT_INPUT_TOKENS] = u.inputTokens;
+  attrs[ATTR_OPENCODE_SUBAGENT_OUTPUT_TOKENS] = u.outputTokens;
+  attrs[ATTR_OPENCODE_SUBAGENT_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+  attrs[ATTR_OPENCODE_SUBAGENT_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
+  attrs[ATTR_OPENCODE_SUBAGENT_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
 }
 
 /** A message error (or a retry's APIError) → low-cardinality `error.type` (the error taxonomy category). */
@@ -543,8 +570,8 @@ export function mapExchange(rows: readonly TraceRow[], opts: MapOptions, out: Sp
     const sd = spans.get(r.spanId);
     const s = subUsage.get(r.sessionId);
     if (!sd || !s) continue;
-    setUsage(sd.attributes, s.usage);
-    sd.attributes[ATTR_OPENCODE_COST_USD] = s.cost;
+    setSubagentUsage(sd.attributes, s.usage);
+    sd.attributes[ATTR_OPENCODE_SUBAGENT_COST_USD] = s.cost;
   }
 
   // The root: identity, project, agent, totals.
@@ -569,8 +596,8 @@ export function mapExchange(rows: readonly TraceRow[], opts: MapOptions, out: Sp
     if (str(provider)) a[ATTR_GEN_AI_PROVIDER_NAME] = providerName(provider);
     if (str(model)) a[ATTR_GEN_AI_REQUEST_MODEL] = model;
     if (str(rootRow.exStatus)) a[ATTR_OPENCODE_EXCHANGE_STATUS] = rootRow.exStatus;
-    setUsage(a, own);
-    a[ATTR_OPENCODE_COST_USD] = ownCost;
+    setExchangeUsage(a, own);
+    a[ATTR_OPENCODE_EXCHANGE_COST_USD] = ownCost;
     a[ATTR_OPENCODE_LLM_CALL_COUNT] = ownLlm;
     a[ATTR_OPENCODE_TOOL_CALL_COUNT] = toolCount;
     a[ATTR_OPENCODE_TOOL_ERROR_COUNT] = toolErrors;
