@@ -7,6 +7,7 @@
  */
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { classifyError, errorInputFromToolError } from '../domain/errors/index.ts';
+import { providerName } from '../domain/providers.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -62,7 +63,6 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
   GEN_AI_TOOL_TYPE_EXTENSION,
   GEN_AI_TOOL_TYPE_FUNCTION,
-  GEN_AI_PROVIDER_NAME_VALUES as P,
 } from './semconv.ts';
 import type { ContentRow, TraceRow } from './source.ts';
 
@@ -97,37 +97,6 @@ export const EVENT_KINDS: ReadonlySet<string> = new Set(['retry', 'compaction'])
 
 // ---------------------------------------------------------------------------------------------
 // Rules (each exported and pinned by a test)
-
-/** OpenCode providerID → `gen_ai.provider.name` (spec values where one exists, else the ID itself). */
-const PROVIDERS: Record<string, string> = {
-  anthropic: P.anthropic,
-  openai: P.openai,
-  azure: P.azureAiOpenai,
-  'azure-openai': P.azureAiOpenai,
-  'azure-ai-inference': P.azureAiInference,
-  'amazon-bedrock': P.awsBedrock,
-  bedrock: P.awsBedrock,
-  google: P.gcpGemini,
-  gemini: P.gcpGemini,
-  'google-vertex': P.gcpVertexAi,
-  'google-vertex-anthropic': P.gcpVertexAi,
-  vertex: P.gcpVertexAi,
-  mistral: P.mistralAi,
-  xai: P.xAi,
-  deepseek: P.deepseek,
-  groq: P.groq,
-  perplexity: P.perplexity,
-  cohere: P.cohere,
-  'ibm-watsonx': P.ibmWatsonxAi,
-  'github-copilot': 'github_copilot',
-  openrouter: 'openrouter',
-};
-
-export function providerName(providerId: string | null | undefined): string {
-  if (!providerId) return ERROR_TYPE_VALUE_OTHER;
-  const id = providerId.toLowerCase();
-  return PROVIDERS[id] ?? id;
-}
 
 /** OpenCode's built-in tools are `function` tools; anything else (MCP, plugins) is an `extension`. */
 const BUILTIN_TOOLS: ReadonlySet<string> = new Set([

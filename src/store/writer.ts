@@ -30,7 +30,7 @@ import {
   toolCallCols,
 } from './columns.ts';
 import { enqueueSessions } from './derive-queue.ts';
-import { inTransaction } from './migrate.ts';
+import { inTransaction } from './transaction.ts';
 
 export type Entity = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
 

@@ -17,6 +17,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { RequestObservation } from '../../domain/request-observation.ts';
 import type { Store } from '../../store/db.ts';
 import { PROBLEM_REASONS, type WriteStats } from '../../store/writer.ts';
 import { computePending } from '../ledger.ts';
@@ -80,13 +81,6 @@ export interface MetricsOptions {
   version: string;
   serviceName?: string;
   onError?: (e: Error) => void;
-}
-
-export interface RequestObservation {
-  method: string;
-  route: string;
-  status: number;
-  seconds: number;
 }
 
 export interface HealthResult {
