@@ -31,7 +31,6 @@ export { EVENT_KINDS } from './map/events.ts';
 export {
   messageErrorType,
   outputIncludesReasoning,
-  providerName,
   type RecordedTokens,
   toolErrorType,
   toolType,

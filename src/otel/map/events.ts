@@ -1,5 +1,5 @@
 /** `retry` and `compaction` rows → span events on their parent (docs/otel.md, mapping table). */
-import { classifyError } from '../../store/errors/index.ts';
+import { classifyError } from '../../domain/errors/index.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_OPENCODE_COMPACTION_AUTO,

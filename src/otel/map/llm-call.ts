@@ -1,5 +1,6 @@
 /** `llm_call` → `chat {model}`, CLIENT: the GenAI inference span (docs/otel.md, mapping table). */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { providerName } from '../../domain/providers.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_CONVERSATION_ID,
@@ -21,7 +22,6 @@ import {
   llmTokens,
   messageErrorType,
   outputIncludesReasoning,
-  providerName,
   setUsage,
   str,
   usageFromRecorded,

@@ -1,5 +1,6 @@
 /** The exchange root (`exchange {agent}`): identity, project, agent, totals, error (docs/otel.md, mapping table). */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { providerName } from '../../domain/providers.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -17,7 +18,7 @@ import {
   ERROR_TYPE_VALUE_OTHER,
 } from '../semconv.ts';
 import { messagesJson } from './content.ts';
-import { providerName, str } from './rules.ts';
+import { str } from './rules.ts';
 import type { ExchangeContext, SpanData } from './types.ts';
 
 /** Runs after every other span of the exchange is mapped: the totals are complete. */

@@ -3,50 +3,17 @@
  * token arithmetic of the GenAI conventions, error categories, and which usage an LLM-call row has.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { classifyError, errorInputFromToolError } from '../../store/errors/index.ts';
+import { classifyError, errorInputFromToolError } from '../../domain/errors/index.ts';
 import {
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ERROR_TYPE_VALUE_OTHER,
   GEN_AI_TOOL_TYPE_EXTENSION,
   GEN_AI_TOOL_TYPE_FUNCTION,
-  GEN_AI_PROVIDER_NAME_VALUES as P,
 } from '../semconv.ts';
 import type { TraceRow } from '../source.ts';
-
-/** OpenCode providerID → `gen_ai.provider.name` (spec values where one exists, else the ID itself). */
-const PROVIDERS: Record<string, string> = {
-  anthropic: P.anthropic,
-  openai: P.openai,
-  azure: P.azureAiOpenai,
-  'azure-openai': P.azureAiOpenai,
-  'azure-ai-inference': P.azureAiInference,
-  'amazon-bedrock': P.awsBedrock,
-  bedrock: P.awsBedrock,
-  google: P.gcpGemini,
-  gemini: P.gcpGemini,
-  'google-vertex': P.gcpVertexAi,
-  'google-vertex-anthropic': P.gcpVertexAi,
-  vertex: P.gcpVertexAi,
-  mistral: P.mistralAi,
-  xai: P.xAi,
-  deepseek: P.deepseek,
-  groq: P.groq,
-  perplexity: P.perplexity,
-  cohere: P.cohere,
-  'ibm-watsonx': P.ibmWatsonxAi,
-  'github-copilot': 'github_copilot',
-  openrouter: 'openrouter',
-};
-
-export function providerName(providerId: string | null | undefined): string {
-  if (!providerId) return ERROR_TYPE_VALUE_OTHER;
-  const id = providerId.toLowerCase();
-  return PROVIDERS[id] ?? id;
-}
 
 /** OpenCode's built-in tools are `function` tools; anything else (MCP, plugins) is an `extension`. */
 const BUILTIN_TOOLS: ReadonlySet<string> = new Set([

@@ -17,8 +17,10 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { RequestObservation } from '../../domain/request-observation.ts';
+import { INGEST_PROBLEM_CODES } from '../../ingest/records.ts';
 import type { Store } from '../../store/db.ts';
-import { PROBLEM_REASONS, type WriteStats } from '../../store/writer.ts';
+import type { WriteStats } from '../../store/writer.ts';
 import { computePending } from '../ledger.ts';
 import { buildResource, resourceAttributes } from '../resource.ts';
 import {
@@ -92,13 +94,6 @@ export interface MetricsOptions {
   onError?: (e: Error) => void;
 }
 
-export interface RequestObservation {
-  method: string;
-  route: string;
-  status: number;
-  seconds: number;
-}
-
 export interface HealthResult {
   check: string;
   ok: boolean;
@@ -132,7 +127,7 @@ export class BridgeMetrics {
   };
   private readonly rows = new Map<string, number>();
   /** every reason starts at 0, so the first problem shows in increase() */
-  private readonly problems = new Map<string, number>(PROBLEM_REASONS.map((r) => [r, 0]));
+  private readonly problems = new Map<string, number>(INGEST_PROBLEM_CODES.map((r) => [r, 0]));
   private readonly seen = new WeakMap<
     WriteStats,
     { rows: Record<string, number>; problems: Record<string, number> }
