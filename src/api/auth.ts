@@ -5,20 +5,12 @@
  * (HttpOnly, SameSite=Strict: other sites' pages cannot send it). `/api/health` and `/login` are open.
  * A browser asking for a page without the token is sent to `/login`; everything else gets 401 JSON.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
 
-export const LOCAL_CREDENTIAL_HEADER = 'x-ocbridge-credential';
 export const TOKEN_COOKIE = 'ocbridge_token';
-
-export function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 const isPage = (c: Context) =>
   c.req.method === 'GET' &&

@@ -10,9 +10,10 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
-import { authMiddleware, LOCAL_CREDENTIAL_HEADER, registerLogin } from './auth.ts';
+import { authMiddleware, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { registerOverviewRoutes } from './overview-routes.ts';
@@ -21,14 +22,6 @@ import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
-
-export interface RequestObservation {
-  method: string;
-  /** the matched route pattern (e.g. `/api/sessions/:id`), never the raw path */
-  route: string;
-  status: number;
-  seconds: number;
-}
 
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
@@ -85,8 +78,6 @@ export interface ApiDeps {
    */
   lockConfiguration?: boolean;
 }
-
-export { LOCAL_CREDENTIAL_HEADER };
 
 const pools = new WeakMap<OpenAPIHono, ConnectionPool>();
 
