@@ -15,9 +15,11 @@ import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
+import type { FileCheckpoint } from '../store/bookkeeping.ts';
 import { type Store, withSettings } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
+import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
   forgetListing,
@@ -25,7 +27,7 @@ import {
   listingUnchanged,
   recordListing,
 } from '../store/file-checkpoints.ts';
-import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
+import { StoreWriter, type WriteStats } from '../store/writer.ts';
 
 /** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
 const COMMIT_EVERY_BYTES = 64 * 1024 * 1024;
