@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BIN_ENV, BIN_NODE_OPTIONS } from './bin-flags.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,15 +24,6 @@ const { values } = parseArgs({
 const sessions = Number(values.sessions);
 const root = join(process.cwd(), values.out ?? '.tmp/bench');
 const node = process.execPath;
-/** The bin's shebang line (`#!/usr/bin/env -S NAME=VALUE … node OPTION …`): its environment and Node options. */
-const SHEBANG = (readFileSync('bin/ocbridge.js', 'utf8').split('\n')[0] ?? '').split(/\s+/);
-const BIN_NODE_OPTIONS = SHEBANG.slice(SHEBANG.indexOf('node') + 1).filter(Boolean);
-const BIN_ENV = Object.fromEntries(
-  SHEBANG.slice(0, SHEBANG.indexOf('node'))
-    .filter((w) => /^\w+=/.test(w))
-    .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
-);
-
 function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: string; wall: number } {
   const t = performance.now();
   const out = execFileSync(node, args, {

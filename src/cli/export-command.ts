@@ -1,8 +1,9 @@
 /** `ocbridge export [traces]`: one-shot OTLP export of everything pending in the ledger. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { EXPORT_DUCKDB_THREADS, exportTraces } from '../otel/export.ts';
+import { exportTraces } from '../otel/export.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { ledgerStats } from '../otel/ledger.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 
 const positive = (v: string) => {
@@ -85,7 +86,7 @@ export function registerExportCommand(program: Command): void {
       new Option('-f, --format <format>', 'summary format').choices(['table', 'json']).default('table'),
     )
     .action(async (o: TraceFlags) => {
-      const store = await openStore(o.db, { threads: EXPORT_DUCKDB_THREADS });
+      const store = await openStore(o.db, { threads: DUCKDB_BUDGETS.exportThreads });
       const ac = new AbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);
