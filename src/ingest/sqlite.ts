@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { mapMessage, mapPart, mapProject, mapSession, mapTodos } from './map.ts';
-import type { IngestProblem, IngestRecord, Origin, SourceKind } from './records.ts';
+import type { IngestProblem, IngestProblemCode, IngestRecord, Origin, SourceKind } from './records.ts';
 
 type Row = Record<string, unknown>;
 
@@ -175,10 +175,11 @@ function problem(
   origin: Origin,
   table: string,
   id: unknown,
+  code: IngestProblemCode,
   reason: string,
-  severity: 'error' | 'warning',
 ): IngestProblem {
-  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, reason, severity };
+  const severity = code === 'schema_warning' ? 'warning' : 'error';
+  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, code, reason, severity };
 }
 
 /**
@@ -297,8 +298,8 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
               { source, sourcePath: path },
               table,
               r.id,
+              'invalid_record',
               `unmappable row: ${(e as Error).message}`,
-              'error',
             ),
           );
         }
@@ -319,7 +320,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
     ) => {
       if (m.record === null) {
         out.problems.push(
-          problem(origin, table, id, `not a valid ${table}: ${m.issues.join('; ')}`, 'error'),
+          problem(origin, table, id, 'invalid_record', `not a valid ${table}: ${m.issues.join('; ')}`),
         );
         return;
       }
@@ -327,7 +328,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
       else out.records.push(m.record);
       if (m.issues.length > 0)
         out.problems.push(
-          problem(origin, table, id, `schema: ${m.issues.slice(0, 5).join('; ')}`, 'warning'),
+          problem(origin, table, id, 'schema_warning', `schema: ${m.issues.slice(0, 5).join('; ')}`),
         );
     };
 
@@ -446,7 +447,7 @@ function mapV2Message(
   const sessionId = String(r.session_id);
   const data = json(r.data);
   if (!data || typeof data !== 'object') {
-    out.problems.push(problem(origin, 'session_message', id, 'data is not a JSON object', 'error'));
+    out.problems.push(problem(origin, 'session_message', id, 'invalid_record', 'data is not a JSON object'));
     return;
   }
   const d = data as Row;

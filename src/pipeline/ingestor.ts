@@ -188,7 +188,10 @@ export class Ingestor {
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
-      await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+      await writer.writeBatch(
+        [],
+        [{ sourcePath: dbFile, code: 'unreadable_source', severity: 'error', reason: e.message }],
+      );
       applied.failed.push(dbFile);
     }
     return applied;
@@ -311,12 +314,12 @@ export class Ingestor {
     this.writer.invalidate();
   }
 
-  /** Records that a file is definitely unreadable (after live retries gave up). */
+  /** Records that a file is definitely unreadable: invalid JSON after live retries gave up. */
   async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
     const known = await hasFileCheckpoint(this.store.conn, ref.path);
     await this.writer.writeBatch(
       [],
-      [{ sourcePath: ref.path, severity: 'error', reason }],
+      [{ sourcePath: ref.path, code: 'invalid_json', severity: 'error', reason }],
       [checkpoint(ref, 'error', known)],
     );
   }
