@@ -34,14 +34,14 @@ import { inTransaction } from './transaction.ts';
 
 export type Entity = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
 
-interface EntitySpec {
+export interface EntitySpec {
   table: string;
   key: string;
   cols: readonly Col<never>[];
   idOf: (r: IngestRecord) => string;
 }
 
-const SPECS: Record<Entity, EntitySpec> = {
+export const SPECS: Record<Entity, EntitySpec> = {
   project: {
     table: 'projects',
     key: 'project_id',
