@@ -13,10 +13,12 @@ import { HTTPException } from 'hono/http-exception';
 import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { authMiddleware, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
-import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
@@ -115,24 +117,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.corsOrigin)
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
-  // Authentication: the local credential opens everything (internal routes need it); the API
-  // token (when set) opens everything but the internal routes; /api/health is open.
-  app.use('*', async (c, next) => {
-    const path = c.req.path;
-    const local =
-      deps.localCredential !== undefined &&
-      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
-    if (path.startsWith('/internal/')) {
-      if (!local) return c.json({ error: 'unauthorized' }, 401);
-      return next();
-    }
-    if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
-    const auth = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m || !sameSecret(m[1], deps.apiToken))
-      return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
-    return next();
-  });
+  // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
     if (err instanceof QueryTimeoutError)
@@ -146,10 +133,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealth(app, deps, pool);
-  registerRoutes(app, pool, {
+  const respond = responder({
     cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
     dataVersion: deps.dataVersion,
   });
+  registerRoutes(app, pool, respond);
+  registerOverviewRoutes(app, pool, respond);
   registerSql(app, deps, pool);
 
   if (deps.metrics) {
