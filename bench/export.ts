@@ -11,7 +11,7 @@
  * `ocbridge ingest` of the full-scale corpus); otherwise it writes synthetic exchange_traces rows
  * (and the raw rows they join) of the full-scale size, and says so.
  */
-import { reexecWithBinFlags } from './bin-flags.ts';
+import { reexecWithBinFlags } from './common.ts';
 
 reexecWithBinFlags(); // the bin's Node options: the young generation the CLI really has
 

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * the project and every stage may use them. A module may import its own stage, an earlier one, or a
  * top-level `src/*.ts`; otel and api are peers and stay apart; the engine (`src/pipeline`: bulk load,
  * live following, derivation scheduling, trace-export loop) sits under the CLI, which only parses
- * arguments and wires. The corpus generator (`src/gen`) stands alone; only the CLI uses it.
+ * arguments and wires. The corpus generator (`src/gen`) stands alone; only the CLI uses it. The web
+ * view (`src/web`: page shells and browser assets) reads the API over HTTP only and imports no stage.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   domain: ['domain'],
@@ -18,7 +19,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   otel: ['domain', 'ingest', 'store', 'otel'],
   api: ['domain', 'ingest', 'store', 'api'],
   pipeline: ['domain', 'ingest', 'store', 'otel', 'pipeline'],
-  cli: ['domain', 'ingest', 'store', 'otel', 'api', 'pipeline', 'gen', 'cli'],
+  web: ['web'],
+  cli: ['domain', 'ingest', 'store', 'otel', 'api', 'pipeline', 'web', 'gen', 'cli'],
   gen: ['gen'],
 };
 
@@ -37,6 +39,7 @@ const PACKAGES: Record<string, readonly string[]> = {
   pipeline: ['@duckdb/node-api', 'pino'],
   cli: ['*'],
   gen: ['better-sqlite3'],
+  web: ['hono', '@hono/*'],
 };
 
 /**

@@ -7,17 +7,18 @@
  */
 import { serve } from '@hono/node-server';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { bearerAuth } from 'hono/bearer-auth';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { type Logger, pino } from 'pino';
 import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
+import { authMiddleware, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { invalid, registerInternal, type SqlRunner } from './internal.ts';
-import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
@@ -87,9 +88,6 @@ export function disposeApp(app: OpenAPIHono): void {
   pools.get(app)?.close();
 }
 
-/** RFC 6750's b64token: what a bearer token may contain. */
-const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
-
 export function createApp(deps: ApiDeps): OpenAPIHono {
   const logger = deps.logger ?? pino({ level: 'error' }, pino.destination(2));
   const app = new OpenAPIHono({
@@ -116,32 +114,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.corsOrigin)
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
-  // Authentication: the local credential opens everything (internal routes need it); the API
-  // token (when set) opens everything but the internal routes; /api/health is open.
-  const apiToken = deps.apiToken;
-  if (apiToken !== undefined && !TOKEN68.test(apiToken))
-    throw new Error(
-      'the API token may only contain A-Z a-z 0-9 - . _ ~ + / (then =), as RFC 6750 bearer tokens',
-    );
-  const bearer = apiToken
-    ? bearerAuth({
-        verifyToken: (token) => sameSecret(token, apiToken),
-        noAuthenticationHeader: { message: { error: 'unauthorized' }, wwwAuthenticateHeader: 'Bearer' },
-        invalidToken: { message: { error: 'unauthorized' } },
-        invalidAuthenticationHeader: { message: { error: 'invalid authorization header' } },
-      })
-    : null;
-  app.use('*', async (c, next) => {
-    const local =
-      deps.localCredential !== undefined &&
-      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
-    if (c.req.path.startsWith('/internal/')) {
-      if (!local) return c.json({ error: 'unauthorized' }, 401);
-      return next();
-    }
-    if (!bearer || local || c.req.path === '/api/health' || c.req.method === 'OPTIONS') return next();
-    return bearer(c, next);
-  });
+  // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
     if (err instanceof QueryTimeoutError)
@@ -156,10 +131,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealth(app, deps, pool);
-  registerRoutes(app, pool, {
+  const respond = responder({
     cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
     dataVersion: deps.dataVersion,
   });
+  registerRoutes(app, pool, respond);
+  registerOverviewRoutes(app, pool, respond);
   const runSql = registerSql(app, deps, pool);
   if (deps.localCredential !== undefined) registerInternal(app, deps, pool, runSql);
 

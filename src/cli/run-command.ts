@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
 import { BridgeStatus } from '../pipeline/readiness.ts';
@@ -15,7 +16,8 @@ import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
-import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
+import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
@@ -88,18 +90,26 @@ export function registerRunCommand(program: Command): void {
     .action(async (o: RunOptions) => {
       const logger = pino({ level: o.logLevel }, pino.destination(2));
       requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      const otel = otelSwitchesOrExit();
       const store = await openStore(o.db);
+      const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
         version: VERSION,
         topN: o.metricsTopN,
+        ...exporters,
         otlpEndpoint: o.metricsOtlpEndpoint,
+        otlpIntervalMs: otel.metricIntervalMs,
+        otlpTimeoutMs: otel.metricTimeoutMs,
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
       const bridge = new LiveBridge(store, { source: o.source, logger });
       metrics.attach(bridge);
+      const off = tracesOffReason(otel);
+      if (off) logger.info(`${off}: no traces exported`);
       const traces =
-        o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
+        off === undefined &&
+        tracesOn(otel, o.traceExport, configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined)
           ? new LiveTraceExport(store, {
               endpoint: o.otlpEndpoint,
               protocol: o.otlpProtocol,
@@ -145,6 +155,7 @@ export function registerRunCommand(program: Command): void {
         }),
         dataVersion: () => status.dataVersion(),
       });
+      addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       logger.info({ url: server.url }, 'listening');

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { databaseFingerprint } from '../ingest/db-fingerprint.ts';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { HeapBudget } from '../ingest/heap-budget.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
@@ -27,7 +28,11 @@ import {
   listingUnchanged,
   recordListing,
 } from '../store/file-checkpoints.ts';
+import { withoutStoredCopies } from '../store/unchanged.ts';
 import { StoreWriter, type WriteStats } from '../store/writer.ts';
+
+/** The `source_listings` kind under which a database's fingerprint (src/ingest/db-fingerprint.ts) is kept. */
+const DATABASE_LISTING = 'database';
 
 export interface IngestOptions {
   source?: string;
@@ -140,19 +145,39 @@ export class Ingestor {
       src = new DatabaseSource(dbFile);
       this.databases.set(dbFile, src);
     }
+    const conn = this.store.conn;
     try {
       if (!src.changed()) return applied;
+      // taken before the read: a commit after this point changes it, so the next start reads again
+      const fingerprint = databaseFingerprint(dbFile);
+      if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
+        src.unchanged(); // nothing committed since the last complete read: not one row is read
+        return applied;
+      }
       // a database replaced by another file (restored, re-imported) is read again from the start
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
+      let wrote = false;
       for (const batch of src.read({ since })) {
         summary.dbRowsRead += batch.records.length;
-        applied.rows += batch.records.length;
-        await writer.writeBatch(batch.records, batch.problems);
-        await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
-        await this.wrote(batch.records.reduce((n, r) => n + r.raw.length, 0));
+        // rows read again at the high-water mark and todo lists: only what differs from the store
+        const records = await withoutStoredCopies(conn, batch.records, batch.revisit);
+        applied.rows += records.length;
+        if (records.length > 0 || batch.problems.length > 0) {
+          await writer.writeBatch(records, batch.problems);
+          wrote = true;
+        }
+        if (batch.highWater !== since[batch.table]) {
+          await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
+          wrote = true;
+        }
+        await this.wrote(records.reduce((n, r) => n + r.raw.length, 0));
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
+      // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
+      // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
+      // one bookkeeping row moves ~1 MB of blocks, and comparing again next time costs milliseconds.
+      if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
