@@ -268,6 +268,11 @@ describe('overview routes', () => {
       ])
         expect(row[k], `${k} ${q}`).toBe(sum(u.data, k));
       expect(row.cost_usd).toBeCloseTo(sum(u.data, 'cost_usd'), 9);
+      expect(row.tokens).toBe(
+        ['input_tokens', 'output_tokens', 'reasoning_tokens', 'cache_read_tokens', 'cache_write_tokens']
+          .map((k) => sum(u.data, k))
+          .reduce((a, b) => a + b, 0),
+      );
       expect(row.sessions, q).toBe(ss.data.length);
       expect(row.tool_calls, q).toBe(sum(t.data, 'calls'));
       expect(row.tool_errors, q).toBe(sum(t.data, 'errors'));
