@@ -7,10 +7,14 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { getCookie, setCookie } from 'hono/cookie';
 import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
 
 export const TOKEN_COOKIE = 'ocbridge_token';
+
+/** RFC 6750's b64token: what a bearer token may contain. */
+const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
 
 const isPage = (c: Context) =>
   c.req.method === 'GET' &&
@@ -21,6 +25,19 @@ export function authMiddleware(
   apiToken: string | undefined,
   localCredential: string | undefined,
 ): MiddlewareHandler {
+  if (apiToken !== undefined && !TOKEN68.test(apiToken))
+    throw new Error(
+      'the API token may only contain A-Z a-z 0-9 - . _ ~ + / (then =), as RFC 6750 bearer tokens',
+    );
+  // Hono's bearer check: 401 without a header or with a wrong token, 400 for a malformed header
+  const bearer = apiToken
+    ? bearerAuth({
+        verifyToken: (token) => sameSecret(token, apiToken),
+        noAuthenticationHeader: { message: { error: 'unauthorized' }, wwwAuthenticateHeader: 'Bearer' },
+        invalidToken: { message: { error: 'unauthorized' } },
+        invalidAuthenticationHeader: { message: { error: 'invalid authorization header' } },
+      })
+    : null;
   return async (c, next) => {
     const path = c.req.path;
     const local =
@@ -31,10 +48,10 @@ export function authMiddleware(
     }
     if (path === '/api/health' || path === '/login' || c.req.method === 'OPTIONS' || !apiToken || local)
       return next();
-    const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    if (sameSecret(bearer, apiToken) || sameSecret(getCookie(c, TOKEN_COOKIE), apiToken)) return next();
-    if (isPage(c)) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
-    return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
+    if (sameSecret(getCookie(c, TOKEN_COOKIE), apiToken)) return next();
+    if (isPage(c) && !c.req.header('authorization'))
+      return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`, 302);
+    return (bearer as MiddlewareHandler)(c, next);
   };
 }
 

@@ -135,6 +135,7 @@ export function registerRunCommand(program: Command): void {
       const credential = newCredential();
       const app = createApp({
         store,
+        logger,
         mode: 'run',
         metrics,
         onRequest: metrics.onRequest,

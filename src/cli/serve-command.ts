@@ -3,8 +3,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { pino } from 'pino';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import { registerWeb } from '../web/index.ts';
 import { BridgeClient } from './bridge-client.ts';
@@ -54,7 +56,7 @@ export function registerServeCommand(program: Command): void {
       '--threads <n>',
       'DuckDB threads (default 1: API queries are small, one thread each serves concurrent requests best; raise it for heavy SQL)',
       (v) => Number(v),
-      1,
+      DUCKDB_BUDGETS.serveThreads,
     );
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
@@ -71,8 +73,10 @@ export function registerServeCommand(program: Command): void {
     }
     // nobody else configures this instance: no files, network or extensions, and no SET
     await lockDownInstance(store.conn, true);
+    const logger = pino(pino.destination(2));
     const app = createApp({
       store,
+      logger,
       mode: 'serve',
       apiToken: o.apiToken,
       enableSql: o.enableSql,
@@ -81,7 +85,7 @@ export function registerServeCommand(program: Command): void {
     });
     addWebView(app, o);
     const server = await startServer(app, { host: o.host, port: o.port });
-    console.error(JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }));
+    logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
     const stop = async () => {
       await server.close();
       disposeApp(app);

@@ -26,6 +26,12 @@ export interface DbBatch {
   problems: IngestProblem[];
   /** Highest time_updated seen in this batch. */
   highWater: number;
+  /**
+   * Records read again although the last read may have stored them already: rows at exactly the
+   * stored high-water mark (read with `>=`, since rows committed later can share its millisecond) and
+   * every todo list (no per-row change time). The caller compares them with the store first.
+   */
+  revisit: Set<IngestRecord>;
 }
 
 export class SourceUnreadableError extends Error {}
@@ -205,11 +211,18 @@ export class DatabaseSource {
     return this.db;
   }
 
+  private checkedVersion = -1;
+
   /** True when another connection committed since the last read (or nothing was read yet). */
   changed(): boolean {
     const db = this.connection();
-    const v = Number(db.pragma('data_version', { simple: true }));
-    return v !== this.lastVersion;
+    this.checkedVersion = Number(db.pragma('data_version', { simple: true }));
+    return this.checkedVersion !== this.lastVersion;
+  }
+
+  /** The caller found nothing committed as of the last changed() (by the file's fingerprint): count it as read. */
+  unchanged(): void {
+    this.lastVersion = this.checkedVersion;
   }
 
   /** Reads rows changed since the high-water marks, as batches in dependency order. */
@@ -261,12 +274,24 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         ? `SELECT * FROM ${table} WHERE time_updated >= ? ORDER BY time_updated`
         : `SELECT * FROM ${table}`;
       const stmt = db.prepare(sql);
-      let out: DbBatch = { table, source, records: [], problems: [], highWater: hw };
+      const batch = (highWater: number): DbBatch => ({
+        table,
+        source,
+        records: [],
+        problems: [],
+        highWater,
+        revisit: new Set(),
+      });
+      let out = batch(hw);
+      const marked = since[table] !== undefined;
       for (const r of (hasUpdated ? stmt.iterate(hw) : stmt.iterate()) as Iterable<Row>) {
         const tu = num(r.time_updated);
         if (tu !== undefined && tu > out.highWater) out.highWater = tu;
+        const first = out.records.length;
         try {
           map(r, out);
+          if (marked && tu === hw)
+            for (let i = first; i < out.records.length; i++) out.revisit.add(out.records[i] as IngestRecord);
         } catch (e) {
           out.problems.push(
             problem(
@@ -280,7 +305,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         }
         if (out.records.length >= batchSize) {
           yield out;
-          out = { table, source, records: [], problems: [], highWater: out.highWater };
+          out = batch(out.highWater);
         }
       }
       if (out.records.length > 0 || out.problems.length > 0 || out.highWater > hw) yield out;
@@ -359,7 +384,14 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         list.push(r);
         bySession.set(k, list);
       }
-      const out: DbBatch = { table: 'todo', source: 'v1', records: [], problems: [], highWater: 0 };
+      const out: DbBatch = {
+        table: 'todo',
+        source: 'v1',
+        records: [],
+        problems: [],
+        highWater: 0,
+        revisit: new Set(),
+      };
       for (const [sid, list] of bySession) {
         const todos = list.map((r) =>
           clean({
@@ -371,6 +403,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         );
         push(out, v1, 'todo', sid, mapTodos(todos, sid, v1));
       }
+      for (const r of out.records) out.revisit.add(r);
       if (out.records.length > 0 || out.problems.length > 0) yield out;
     }
   } finally {
