@@ -150,6 +150,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     expect(int((await page.getByTestId('session-tool-calls').textContent()) ?? '')).toBe(
       session.tool_call_count,
     );
+    // lay out every exchange (the page lets the browser skip those off screen) so bars can be measured
+    await page.addStyleTag({ content: '.exchange { content-visibility: visible !important; }' });
     const bars = await page.locator('.wf .row').evaluateAll((rows) =>
       rows.map((r) => {
         const el = r as any;
@@ -162,6 +164,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
           section: el.closest('section')?.dataset.exchangeId ?? 'session',
           x0: (bar?.left ?? 0) - (track?.left ?? 0),
           x1: (bar?.right ?? 0) - (track?.left ?? 0),
+          track: track?.width ?? 0,
         };
       }),
     );
@@ -170,6 +173,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     const byId = new Map(bars.map((r) => [r.id, r]));
     const parentOf = new Map(spans.map((s) => [s.span_id, s.parent_span_id ?? '']));
     for (const r of bars) {
+      expect(r.track, `${r.id} is laid out`).toBeGreaterThan(50);
       expect(r.parent, r.id).toBe(parentOf.get(r.id));
       if (!r.parent) continue;
       const p = byId.get(r.parent);
