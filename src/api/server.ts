@@ -179,6 +179,10 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     },
     responses: {
       200: { content: { 'application/json': { schema: HealthSchema } }, description: 'alive' },
+      400: {
+        content: { 'application/json': { schema: ErrorSchema } },
+        description: 'an unknown probe (the error names it)',
+      },
       503: {
         content: { 'application/json': { schema: HealthSchema } },
         description: 'not ready (probe=ready)',
@@ -264,7 +268,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
     if (!deps.enableSql)
       return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
     const { sql, limit } = c.req.valid('json');
-    return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
+    return c.json(await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout), 200);
   });
 
   return run;

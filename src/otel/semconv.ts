@@ -2,9 +2,9 @@
  * Every OpenTelemetry convention name the bridge emits, pinned here.
  *
  * The GenAI names live only in `@opentelemetry/semantic-conventions/incubating`, which may break in a
- * minor release; the package's own README advises copying them. These are the v1.41-era names (see
- * ../shared/reference/anchors.md §1), checked against the 1.45.0 incubating entry by
- * test/otel-semconv.test.ts. Nothing here imports the package at run time.
+ * minor release; the package's own README advises copying them. test/otel-units.test.ts checks each
+ * against the incubating entry of the installed package (`SEMCONV_PACKAGE_VERSION`). Nothing here
+ * imports the package at run time.
  */
 
 /** Semantic-conventions version these names were checked against (package 1.45.0, GenAI ≈ v1.41). */

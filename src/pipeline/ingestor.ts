@@ -109,7 +109,7 @@ export class Ingestor {
       try {
         for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
         if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
-        // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
+        // the parser threads' heaps are not kept through the derivation; the pool starts
         // them again for a later large change (small ones are parsed on this thread)
         await this.pool?.close();
         this.progress({ phase: 'deriving', done: 0, total: 0 });
@@ -176,7 +176,7 @@ export class Ingestor {
       }
       // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
       // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
-      // one bookkeeping row moves ~1 MB of blocks, and comparing again next time costs milliseconds.
+      // one bookkeeping row moves whole blocks, while comparing again next time is cheap.
       if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;

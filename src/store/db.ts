@@ -44,9 +44,9 @@ export const STORE_CATALOG = 'store';
 
 /**
  * Rows per row group. DuckDB's default (122,880) makes every commit of a growing table append to one
- * big last row group, which the next checkpoint rewrites whole: with raw JSON parts (~7 KB a row) that
- * is up to ~860 MB per commit, spilled through temp files. 2,048 rows (one vector) keep that tail small:
- * a full-scale ingest commits in ~7 s instead of ~45 s (docs/architecture.md, "Decisions and measurements").
+ * big last row group, which the next checkpoint rewrites whole: with raw JSON parts that is hundreds
+ * of MB per commit, spilled through temp files. 2,048 rows (one vector) keep that tail small
+ * (measurements: docs/perf-log.md).
  * It is an ATTACH option that is not stored in the file, so the store is always attached, never opened
  * as the instance's main database.
  */

@@ -257,7 +257,7 @@ export class StoreWriter {
   /**
    * Bulk mode: one transaction over many batches. DuckDB writes a large transaction's rows straight
    * into the database file at commit, while many small commits each go through the WAL (measured
-   * ~3x slower for the same rows). Call commitBulk() now and then to bound the work a crash loses.
+   * several times slower for the same rows). Call commitBulk() now and then to bound the work a crash loses.
    */
   async startBulk(): Promise<void> {
     await this.init();
