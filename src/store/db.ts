@@ -52,6 +52,16 @@ export const STORE_CATALOG = 'store';
  */
 export const ROW_GROUP_SIZE = 2048;
 
+/**
+ * The storage format new writes use. DuckDB writes files readable by 1.0 unless told otherwise, and in
+ * that format long strings (the raw JSON: ~90% of the bytes) are stored uncompressed; from v1.2.0 on
+ * it compresses them with ZSTD, chosen on its own per segment (docs/architecture.md, "Store size":
+ * the store is ~1/3 of its source instead of ~1.5x). v1.2.0 is the oldest format with it, so any
+ * DuckDB from 1.2 can still open the store. An older store attached this way keeps its old row groups
+ * as they are and writes new ones compressed (`ocbridge backup` + `restore` rewrites them all).
+ */
+export const STORAGE_VERSION = 'v1.2.0';
+
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
   const config: Record<string, string> = {
@@ -69,7 +79,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
   };
   const conn = await connect();
   try {
-    const mode = opts.readOnly ? 'READ_ONLY' : 'READ_WRITE';
+    const mode = opts.readOnly ? 'READ_ONLY' : `READ_WRITE, STORAGE_VERSION '${STORAGE_VERSION}'`;
     await conn.run(
       `ATTACH '${path.replaceAll("'", "''")}' AS ${STORE_CATALOG} (${mode}, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
     );
