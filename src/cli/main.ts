@@ -1,6 +1,7 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { SourceNotFoundError } from '../ingest/discover.ts';
+import { runIngest } from '../pipeline/ingestor.ts';
 import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
@@ -9,7 +10,6 @@ import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { VERSION } from '../version.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
-import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
 
 const formatOption = () =>
@@ -24,7 +24,7 @@ const positiveInt = (v: string) => {
 /**
  * Commands whose modules load the OpenTelemetry SDK, the HTTP API and the like: imported only when
  * the command line names one of them (or asks for the full help), so `ingest` and `query` start
- * without them (~0.5-1 s less on 2 cores).
+ * without them.
  */
 const LAZY_COMMANDS: Record<string, readonly string[]> = {
   run: ['run'],

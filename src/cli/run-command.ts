@@ -5,6 +5,11 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
+import { LiveBridge } from '../pipeline/live-bridge.ts';
+import { LiveTraceExport } from '../pipeline/live-export.ts';
+import { failCommitsFromEnv, type LiveStatus } from '../pipeline/live-status.ts';
+import { BridgeStatus } from '../pipeline/readiness.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
@@ -12,10 +17,8 @@ import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
-import { LiveTraceExport } from './live-export.ts';
-import { LiveBridge } from './live-job.ts';
-import { failCommitsFromEnv, type LiveStatus } from './live-status.ts';
-import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
+import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
@@ -108,18 +111,26 @@ export function registerRunCommand(program: Command): void {
     .action(async (o: RunOptions) => {
       const logger = pino({ level: o.logLevel }, pino.destination(2));
       requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      const otel = otelSwitchesOrExit();
       const store = await openStore(o.db);
+      const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
         version: VERSION,
         topN: o.metricsTopN,
+        ...exporters,
         otlpEndpoint: o.metricsOtlpEndpoint,
+        otlpIntervalMs: otel.metricIntervalMs,
+        otlpTimeoutMs: otel.metricTimeoutMs,
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
       const bridge = new LiveBridge(store, { source: o.source, logger, beforeCommit: failCommitsFromEnv() });
       metrics.attach(bridge);
+      const off = tracesOffReason(otel);
+      if (off) logger.info(`${off}: no traces exported`);
       const traces =
-        o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
+        off === undefined &&
+        tracesOn(otel, o.traceExport, configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined)
           ? new LiveTraceExport(store, {
               endpoint: o.otlpEndpoint,
               protocol: o.otlpProtocol,
@@ -128,31 +139,9 @@ export function registerRunCommand(program: Command): void {
             })
           : null;
       // what /api/health reports, and the version the API's response cache is keyed by
-      const status = {
-        phase: 'loading' as 'loading' | 'live' | 'stopping' | 'failed',
-        started_at: new Date().toISOString(),
-        history_loaded_at: null as string | null,
-        last_applied_at: null as string | null,
-        last_derived_at: null as string | null,
-        changes_applied: 0,
-      };
-      let version = 0;
-      bridge.on('applied', (a) => {
-        version++;
-        status.changes_applied++;
-        status.last_applied_at = new Date().toISOString();
-        logger.debug(a, 'applied changes');
-      });
-      bridge.on('derived', () => {
-        version++;
-        status.last_derived_at = new Date().toISOString();
-        traces?.trigger();
-      });
-      bridge.on('ready', () => {
-        version++;
-        status.phase = 'live';
-        status.history_loaded_at = new Date().toISOString();
-      });
+      const status = new BridgeStatus(bridge);
+      bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+      bridge.on('derived', () => traces?.trigger());
       const health =
         o.healthInterval > 0
           ? startHealthSchedule({
@@ -175,6 +164,7 @@ export function registerRunCommand(program: Command): void {
       const credential = newCredential();
       const app = createApp({
         store,
+        logger,
         mode: 'run',
         metrics,
         onRequest: metrics.onRequest,
@@ -190,15 +180,15 @@ export function registerRunCommand(program: Command): void {
         readiness: (): Readiness => {
           const live = bridge.status;
           return {
-            ready: status.phase === 'live',
+            ready: status.ready,
             degraded: live.degraded,
-            ingest: { ...status, ...liveStatusJson(live) },
-            ...(status.phase === 'live' ? {} : { detail: `bridge is ${status.phase}` }),
+            ingest: { ...status.snapshot(), ...liveStatusJson(live) },
+            ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
           };
         },
-        // while the history loads, data changes without events: no caching then
-        dataVersion: () => (status.phase === 'live' ? version : `loading-${performance.now()}`),
+        dataVersion: () => status.dataVersion(),
       });
+      addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       logger.info({ url: server.url }, 'listening');
@@ -209,7 +199,7 @@ export function registerRunCommand(program: Command): void {
           // a second signal, or 5 s, ends the process whatever is left
           const force = setTimeout(() => process.exit(1), 5000);
           force.unref();
-          status.phase = 'stopping';
+          status.stopping();
           await health?.stop();
           await bridge.stop();
           await traces?.stop();
@@ -227,7 +217,7 @@ export function registerRunCommand(program: Command): void {
       // DuckDB is unusable (invalidated) or applying failed for too long: exit for the supervisor to
       // restart; the restart catches up from the store's checkpoints (nothing applied is lost)
       bridge.once('fatal', (err) => {
-        status.phase = 'failed';
+        status.failed();
         logger.fatal({ err, exitCode: EXIT_RESTART }, 'exiting: restart me to catch up');
         removeState();
         logger.flush();
@@ -241,7 +231,7 @@ export function registerRunCommand(program: Command): void {
         summary = await bridge.start();
       } catch (err) {
         // the API keeps the process alive: without this it would stay "starting" for ever
-        status.phase = 'failed';
+        status.failed();
         logger.fatal({ err }, 'loading the history failed');
         removeState();
         logger.flush();

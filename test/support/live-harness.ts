@@ -1,8 +1,8 @@
 /** In-process live mode for the hostile tests: a corpus split into a loaded part and later traffic. */
 import { join } from 'node:path';
-import { runIngest } from '../../src/cli/ingest-job.ts';
-import { LiveBridge, type LiveOptions } from '../../src/cli/live-job.ts';
 import { generateCorpus } from '../../src/gen/index.ts';
+import { runIngest } from '../../src/pipeline/ingestor.ts';
+import { LiveBridge, type LiveOptions } from '../../src/pipeline/live-bridge.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { tempDir } from './datadir.ts';
 import { type SplitOptions, splitCorpus, type TrafficItem } from './live-traffic.ts';

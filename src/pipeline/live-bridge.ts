@@ -18,9 +18,10 @@ import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { isFatalDuckDbError, type Store } from '../store/db.ts';
 import type { WriteStats } from '../store/writer.ts';
-import { type IngestOptions, Ingestor, type IngestSummary } from './ingest-job.ts';
+import { type IngestOptions, Ingestor, type IngestSummary } from './ingestor.ts';
 import { Backoff, type LiveStatus } from './live-status.ts';
 
 export type { LiveStatus } from './live-status.ts';
@@ -31,7 +32,7 @@ export interface LiveOptions extends IngestOptions {
   /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
   retryDelayMs?: number;
   maxRetries?: number;
-  /** DuckDB's memory limit once live (default LIVE_MEMORY_LIMIT; the history load runs with the store's). */
+  /** DuckDB's memory limit once live (default `DUCKDB_BUDGETS.liveMemoryLimit`; the history load runs with the store's). */
   liveMemoryLimit?: string;
   /** A change that waits this long (ms) makes the status degraded even without a failure (default 30 s). */
   degradedAfterMs?: number;
@@ -52,12 +53,6 @@ export interface AppliedEvent {
   /** ms from the first queued event of the batch to the commit. */
   latencyMs: number;
 }
-
-/**
- * DuckDB's memory limit while live (docs/architecture.md, "Live mode"): measured peak of DuckDB's own
- * accounting while following sustained writes and deriving, with headroom.
- */
-export const LIVE_MEMORY_LIMIT = '384MB';
 
 export class LiveBridge extends EventEmitter<{
   applied: [AppliedEvent];
@@ -189,13 +184,13 @@ export class LiveBridge extends EventEmitter<{
     }, this.opts.recoverPollMs ?? 2000);
     this.presence.unref();
     // (after a recovery, the load gets its big buffer pool back)
-    this.bulkMemoryLimit ??= String(
-      (await this.store.conn.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
-    );
-    await this.store.conn.run(`SET memory_limit = '${this.bulkMemoryLimit}'`);
+    this.bulkMemoryLimit ??= this.store.settings.current('memory_limit') ?? DUCKDB_BUDGETS.storeMemoryLimit;
+    await this.store.settings.set({ memory_limit: this.bulkMemoryLimit });
     const summary = await this.ingestor.bulk();
     // the history load needed a big buffer pool; watching needs little: give the memory back
-    await this.store.conn.run(`SET memory_limit = '${this.opts.liveMemoryLimit ?? LIVE_MEMORY_LIMIT}'`);
+    await this.store.settings.set({
+      memory_limit: this.opts.liveMemoryLimit ?? DUCKDB_BUDGETS.liveMemoryLimit,
+    });
     this.live = true;
     this.lastCommitAt = Date.now();
     this.emit('ready', summary);
