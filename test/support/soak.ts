@@ -236,9 +236,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? (() => {});
   const db = join(o.dir, 'store.duckdb');
   const items = splitCorpus(o.corpus, o.dir, { loaded: 0.9, updateEvery: 5, bigOutputs: o.bigOutputs });
+  const bridge = new BridgeProcess(o.dir, db, log);
+  try {
+    return await soakWith(bridge, o, items, db, log);
+  } finally {
+    await bridge.kill9(); // never outlives the run (no-op after its SIGTERM exit)
+  }
+}
+
+async function soakWith(
+  bridge: BridgeProcess,
+  o: SoakOptions,
+  items: TrafficItem[],
+  db: string,
+  log: (l: string) => void,
+): Promise<SoakResult> {
   const parts = items.filter((i) => (i.kind === 'file' ? i.rel.startsWith('part/') : i.table === 'part'));
   const writer = new TrafficWriter(o.dir);
-  const bridge = new BridgeProcess(o.dir, db, log);
   await bridge.start();
   log(`bridge listening at ${bridge.url}; ${items.length} items held back`);
 
