@@ -105,3 +105,16 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
     },
   };
 }
+
+/**
+ * True for a DuckDB error after which the instance must not be used any more: "database has been
+ * invalidated" and other FATAL or INTERNAL errors (every later statement fails), and a failed COMMIT.
+ * A commit that ran out of memory leaves the in-memory primary-key index of @duckdb/node-api
+ * 1.5.6-r.1 damaged: retrying the same batch then raised "Corrupted unique ART index
+ * PRIMARY_parts_0" and invalidated the database (docs/architecture.md, "Live mode"). A new instance
+ * reads the index back from the file, so the way on is a restart.
+ */
+export function isFatalDuckDbError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return /database has been invalidated|FATAL Error|INTERNAL Error|Failed to commit/i.test(m);
+}
