@@ -3,7 +3,7 @@
  * running the bin as `npx ocbridge` runs it (its shebang line's environment and Node options), and
  * timing a child process with its peak RSS.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,6 +17,17 @@ export const BIN_ENV = Object.fromEntries(
     .filter((w) => /^\w+=/.test(w))
     .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
 );
+
+/** Runs this benchmark again under the bin's Node options and environment, unless it already is. */
+export function reexecWithBinFlags(): void {
+  if (process.env.OCBRIDGE_BENCH_BIN_FLAGS === '1') return;
+  const r = spawnSync(
+    process.execPath,
+    [...BIN_NODE_OPTIONS, ...process.execArgv, process.argv[1] as string, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, ...BIN_ENV, OCBRIDGE_BENCH_BIN_FLAGS: '1' } },
+  );
+  process.exit(r.status ?? 1);
+}
 
 export function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: string; wall: number } {
   const t = performance.now();

@@ -7,7 +7,7 @@
  */
 import { type DuckDBConnection, DuckDBListValue, listValue } from '@duckdb/node-api';
 import type { IngestRecord, TodoRecord } from '../ingest/records.ts';
-import { type Entity, SPECS } from './writer.ts';
+import { type Entity, SPECS } from './entities.ts';
 
 const keyOf = (r: IngestRecord): string => SPECS[r.kind as Entity].idOf(r);
 const originKey = (source: string, path: string, id: string) => `${source}\u0000${path}\u0000${id}`;
