@@ -12,6 +12,7 @@ import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { Store } from '../store/db.ts';
+import { runSummary } from '../store/report-summary.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
@@ -327,17 +328,23 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     }
   });
   const Report = z.object({
-    report: z.enum(REPORTS),
+    report: z.enum([...REPORTS, 'summary']),
     since: z.string().max(64).optional(),
+    until: z.string().max(64).optional(),
     project: z.string().max(512).optional(),
     limit: z.number().int().min(0).max(1_000_000).optional(),
+    flat: z.boolean().optional(),
   });
   app.post('/internal/report', async (c) => {
     const body = Report.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
     const { report, ...o } = body.data;
-    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
-    return c.json({ data: rows, next_cursor: null });
+    if (report === 'summary') {
+      const summary = await pool.with((conn) => runSummary(conn, { project: o.project }), 300_000);
+      return c.json({ summary });
+    }
+    const r = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
+    return c.json({ data: r.rows, totals: r.totals, next_cursor: null });
   });
 }
 

@@ -1,25 +1,20 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { SourceNotFoundError } from '../ingest/discover.ts';
 import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
-import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { VERSION } from '../version.ts';
+import { positiveInt } from './args.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
 import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
+import { registerReportCommand } from './report-command.ts';
 
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-};
 
 /**
  * Commands whose modules load the OpenTelemetry SDK, the HTTP API and the like: imported only when
@@ -116,42 +111,7 @@ export async function buildProgram(command?: string): Promise<Command> {
   if (wants('run')) (await import('./run-command.ts')).registerRunCommand(program);
   if (wants('serve')) (await import('./serve-command.ts')).registerServeCommand(program);
 
-  program
-    .command('report')
-    .description('summaries of the analytics model: sessions, daily, models, tools, errors')
-    .addArgument(new Argument('<report>', 'which report').choices([...REPORTS]))
-    .option('--since <date>', 'only activity at or after this date or time (e.g. 2026-01-31)')
-    .option('--project <project>', 'project ID, or part of its directory path')
-    .option('--limit <n>', 'at most this many rows', positiveInt, 1000)
-    .option('--db <file>', 'DuckDB store file', defaultDbPath())
-    .addOption(formatOption())
-    .action(
-      async (
-        report: ReportName,
-        o: { since?: string; project?: string; limit: number; db: string; format: Format },
-      ) => {
-        if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
-          throw new InvalidArgumentError(`--since: not a date: ${o.since}`);
-        const { openOrBridge } = await import('./bridge-client.ts');
-        const opened = await openOrBridge(o.db, { readOnly: true });
-        if (opened.bridge) {
-          const rows = await opened.bridge.report(report, {
-            since: o.since,
-            project: o.project,
-            limit: o.limit,
-          });
-          process.stdout.write(`${formatRows(rows, o.format)}\n`);
-          return;
-        }
-        const { store } = opened;
-        try {
-          const rows = await runReport(store.conn, report, o);
-          process.stdout.write(`${formatRows(rows, o.format)}\n`);
-        } finally {
-          store.close();
-        }
-      },
-    );
+  registerReportCommand(program);
 
   const pricing = program.command('pricing').description('model prices used for computed_cost_usd');
   pricing
