@@ -5,8 +5,8 @@
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spanIdFor, spanKey, traceIdFor } from '../src/domain/trace-ids.ts';
 import { exportTraces } from '../src/otel/export.ts';
-import { spanIdFor, spanKey, traceIdFor } from '../src/otel/ids.ts';
 import type { SpanData } from '../src/otel/mapping.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildGoldenFixture, Fixture, openTestStore, T0 } from './otel-fixtures.ts';

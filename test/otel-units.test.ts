@@ -1,8 +1,8 @@
 /** Small rules of the trace export: pinned convention names, ID formulas, token arithmetic, config. */
 import * as incubating from '@opentelemetry/semantic-conventions/incubating';
 import { describe, expect, it } from 'vitest';
+import { spanIdFor, spanIdSql, spanKey, traceIdFor, traceIdSql } from '../src/domain/trace-ids.ts';
 import { resolveProtocol, tracesUrl } from '../src/otel/exporter.ts';
-import { spanIdFor, spanIdSql, spanKey, traceIdFor, traceIdSql } from '../src/otel/ids.ts';
 import { outputIncludesReasoning, providerName, usageFromRecorded } from '../src/otel/mapping.ts';
 import { resourceAttributes } from '../src/otel/resource.ts';
 import * as semconv from '../src/otel/semconv.ts';

@@ -19,7 +19,7 @@ import {
   selectTier,
   syncPriceKeys,
   type TokenUsage,
-} from '../src/store/pricing/index.ts';
+} from '../src/domain/pricing/index.ts';
 
 const snapshot = loadPricingSnapshot();
 const rows = loadPricing();

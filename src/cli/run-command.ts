@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { LiveBridge } from '../pipeline/live-bridge.ts';
+import { LiveTraceExport } from '../pipeline/live-export.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
@@ -12,8 +14,6 @@ import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
-import { LiveTraceExport } from './live-export.ts';
-import { LiveBridge } from './live-job.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {

@@ -6,7 +6,7 @@
  * Pure: no I/O, no clock.
  */
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { classifyError, errorInputFromToolError } from '../store/errors/index.ts';
+import { classifyError, errorInputFromToolError } from '../domain/errors/index.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,

@@ -4,8 +4,13 @@
  * replaced by `ocbridge pricing update`.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  insertPricingRows,
+  loadPricing,
+  type PricingRow,
+  syncPriceKeys,
+} from '../../domain/pricing/index.ts';
 import { inTransaction } from '../migrate.ts';
-import { insertPricingRows, loadPricing, type PricingRow, syncPriceKeys } from '../pricing/index.ts';
 
 /** What every derivation prices: the distinct (provider, model) of assistant messages. */
 const PRICED_PAIRS = "(SELECT DISTINCT provider_id, model_id FROM messages WHERE role = 'assistant')";
