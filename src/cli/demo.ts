@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { generateCorpus, MANIFEST_FILE } from '../gen/index.ts';
+import { requirePortFree } from './preflight.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/ocbridge.js', import.meta.url));
 export interface DemoOptions {
@@ -47,6 +48,7 @@ export async function runDemo(values: DemoOptions): Promise<number> {
   const data = join(dir, 'opencode');
   const db = join(dir, 'ocbridge.duckdb');
   const manifestPath = join(data, MANIFEST_FILE);
+  await requirePortFree(values.host, values.port); // before a corpus is generated for nothing
   let reuse = false;
   if (!values.fresh && existsSync(manifestPath)) {
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { totals?: { sessions?: number } };

@@ -1,8 +1,8 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
-import { Command, Option } from 'commander';
-import { SourceNotFoundError } from '../ingest/discover.ts';
+import { Command, CommanderError, Option } from 'commander';
+import { discoverSources, SourceNotFoundError } from '../ingest/discover.ts';
 import { runIngest } from '../pipeline/ingestor.ts';
-import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
+import { defaultDbPath, openStore, StoreFileError, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
@@ -10,8 +10,12 @@ import { VERSION } from '../version.ts';
 import { positiveInt } from './args.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
+import { addExamples } from './help-examples.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
+import { requireOpenCodeDatabases } from './preflight.ts';
 import { registerReportCommand } from './report-command.ts';
+import { usageError } from './usage.ts';
+import { UserError } from './user-error.ts';
 
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
@@ -44,7 +48,9 @@ export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('ocbridge')
     .description('OpenCode → DuckDB → OpenTelemetry bridge')
     .version(VERSION)
-    .showHelpAfterError();
+    // usage errors: one line and the command's usage, exit 2 (main); not commander's exit 1 and full help
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
 
   program
     .command('ingest')
@@ -59,6 +65,8 @@ export async function buildProgram(command?: string): Promise<Command> {
     .addOption(formatOption().default('table').choices(['table', 'json']))
     .action(
       async (o: { source?: string; db: string; workers?: number; progress: boolean; format: Format }) => {
+        // what can fail is checked before the store file is created
+        requireOpenCodeDatabases(discoverSources(o.source));
         const store = await openStore(o.db);
         try {
           const bar = o.progress && process.stderr.isTTY ? progressReporter() : undefined;
@@ -68,7 +76,7 @@ export async function buildProgram(command?: string): Promise<Command> {
             onProgress: bar?.update,
           });
           bar?.stop();
-          await printSummary(store, summary, o.format);
+          await printSummary(store, summary, o.format, o.db);
           if (
             summary.unreadableSources.length > 0 &&
             summary.unreadableSources.length === summary.sources.dbFiles.length &&
@@ -203,16 +211,32 @@ export async function buildProgram(command?: string): Promise<Command> {
   if (wants('demo')) (await import('./demo.ts')).registerDemoCommand(program);
   // ocbridge.config.json and OCBRIDGE_* variables supply the option defaults (docs/configuration.md)
   applyConfigDefaults(program, loadConfig().config);
+  addExamples(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  let program: Command | undefined;
   try {
-    await (await buildProgram(commandOf(argv))).parseAsync(argv);
+    program = await buildProgram(commandOf(argv));
+    await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof SourceNotFoundError || e instanceof StoreLockedError || e instanceof ConfigError) {
+    if (e instanceof CommanderError) {
+      // --help and --version end this way too (exit code 0); a command with no subcommand prints its help
+      const helped = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code);
+      if (!helped && program) console.error(usageError(program, argv, e.message));
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (
+      e instanceof UserError ||
+      e instanceof SourceNotFoundError ||
+      e instanceof StoreLockedError ||
+      e instanceof StoreFileError ||
+      e instanceof ConfigError
+    ) {
       console.error(`ocbridge: ${e.message}`);
-      process.exitCode = 2;
+      process.exitCode = e instanceof UserError ? e.exitCode : 2;
       return;
     }
     console.error(`ocbridge: ${(e as Error).message}`);

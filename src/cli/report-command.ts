@@ -89,15 +89,6 @@ export function registerReportCommand(program: Command): void {
         .choices(['table', 'json', 'csv'])
         .default('table'),
     )
-    .addHelpText(
-      'after',
-      `
-Examples:
-  ocbridge report                          today, 7 and 30 days, top models, tools and errors
-  ocbridge report daily --since 7d         one row per UTC day, with a totals row
-  ocbridge report sessions --project myapp sessions by cost, sub-agents under their parent
-  ocbridge report monthly --format csv     for a spreadsheet`,
-    )
     .action(async (kind: string | undefined, o: ReportCliOptions) => {
       if (kind !== undefined && !(REPORTS as readonly string[]).includes(kind))
         throw new InvalidArgumentError(`report: unknown kind '${kind}' (one of: ${REPORTS.join(', ')})`);

@@ -14,6 +14,7 @@ import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
+import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
@@ -86,7 +87,9 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (o: RunOptions) => {
       const logger = pino({ level: o.logLevel }, pino.destination(2));
-      requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      // what can fail is checked before the store file is created
+      requireOpenCodeDatabases(requireSources(o.source)); // no OpenCode data: say so (and offer the demo)
+      await requirePortFree(o.host, o.port);
       const store = await openStore(o.db);
       const metrics = createMetrics(store, {
         version: VERSION,

@@ -5,6 +5,7 @@ import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import { BridgeClient } from './bridge-client.ts';
+import { requirePortFree } from './preflight.ts';
 
 export interface HttpOptions {
   host: string;
@@ -43,6 +44,7 @@ export function registerServeCommand(program: Command): void {
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
     try {
+      await requirePortFree(o.host, o.port);
       store = await openStore(o.db, { readOnly: true, threads: o.threads });
     } catch (e) {
       const running = BridgeClient.behind(e, o.db);
