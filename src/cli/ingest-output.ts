@@ -1,38 +1,16 @@
 /** What `ocbridge ingest` shows: a progress bar on a terminal, and a summary at the end. */
-import cliProgress from 'cli-progress';
 import type { IngestSummary, Progress } from '../pipeline/ingestor.ts';
 import type { Store } from '../store/db.ts';
 import { defaultDbPath } from '../store/db.ts';
 import { queryRows } from '../store/query.ts';
+import { loadProgress, StatusLine } from './console.ts';
 import type { Format } from './format.ts';
 import { formatInt, formatUsd } from './table.ts';
 
+/** The history load as one status line on the terminal (src/cli/console.ts). */
 export function progressReporter(): { update: (p: Progress) => void; stop: () => void } {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: '{phase} [{bar}] {value}/{total} | {eta_formatted} left',
-      hideCursor: true,
-      etaBuffer: 200,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let phase = '';
-  let started = false;
-  return {
-    update(p) {
-      if (p.total <= 0) return;
-      if (!started || p.phase !== phase) {
-        if (started) bar.stop();
-        bar.start(p.total, p.done, { phase: p.phase.padEnd(16) });
-        phase = p.phase;
-        started = true;
-      } else bar.update(p.done, { phase: p.phase.padEnd(16) });
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
+  const status = new StatusLine();
+  return { update: loadProgress(status), stop: () => status.clear() };
 }
 
 export async function tableCounts(store: Store): Promise<Record<string, number>> {

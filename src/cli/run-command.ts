@@ -12,8 +12,18 @@ import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
 import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
+import {
+  banner,
+  isPretty,
+  LOG_FORMATS,
+  type LogFormat,
+  loadProgress,
+  prettyLogStream,
+  StatusLine,
+} from './console.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
+import { sessionEvents } from './live-events.ts';
 import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 
@@ -81,12 +91,14 @@ export function registerRunCommand(program: Command): void {
       15_000,
     )
     .addOption(
-      new Option('--log-level <level>', 'log level (JSON logs on stderr)')
+      new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
     .action(async (o: RunOptions) => {
-      const logger = pino({ level: o.logLevel }, pino.destination(2));
+      const pretty = isPretty(o.logFormat);
+      const line = new StatusLine();
+      const logger = pino({ level: o.logLevel }, pretty ? prettyLogStream(line) : pino.destination(2));
       // what can fail is checked before the store file is created
       requireOpenCodeDatabases(requireSources(o.source)); // no OpenCode data: say so (and offer the demo)
       await requirePortFree(o.host, o.port);
@@ -98,7 +110,12 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const bridge = new LiveBridge(store, { source: o.source, logger });
+      const events = sessionEvents(store, (text) => line.print(text));
+      const bridge = new LiveBridge(store, {
+        source: o.source,
+        logger,
+        onProgress: pretty ? loadProgress(line) : undefined,
+      });
       metrics.attach(bridge);
       const traces =
         o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
@@ -125,10 +142,11 @@ export function registerRunCommand(program: Command): void {
         status.last_applied_at = new Date().toISOString();
         logger.debug(a, 'applied changes');
       });
-      bridge.on('derived', () => {
+      bridge.on('derived', (_n: number, sessions: ReadonlySet<string>) => {
         version++;
         status.last_derived_at = new Date().toISOString();
         traces?.trigger();
+        if (pretty && status.phase === 'live') void events.changed(sessions).catch(() => {});
       });
       bridge.on('ready', () => {
         version++;
@@ -171,7 +189,20 @@ export function registerRunCommand(program: Command): void {
       });
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
-      logger.info({ url: server.url }, 'listening');
+      if (pretty)
+        line.print(
+          `${banner(`ocbridge ${VERSION} · following OpenCode (Ctrl-C stops)`, [
+            ['API', `${localUrl(o.host, server.port)}/api/health`],
+            ['metrics', `${localUrl(o.host, server.port)}/metrics`],
+            [
+              'traces',
+              traces ? `→ ${configuredUrl({ endpoint: o.otlpEndpoint })}` : 'off (--otlp-endpoint URL)',
+            ],
+            ['store', o.db],
+            ['report', `ocbridge report --db ${o.db}`],
+          ])}\n`,
+        );
+      else logger.info({ url: server.url }, 'listening');
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {
@@ -198,6 +229,7 @@ export function registerRunCommand(program: Command): void {
       process.once('SIGTERM', () => void stop('SIGTERM'));
       const t0 = performance.now();
       const summary = await bridge.start();
+      line.clear();
       logger.info(
         {
           seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),

@@ -4,7 +4,9 @@ import { Option } from 'commander';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { VERSION } from '../version.ts';
 import { BridgeClient } from './bridge-client.ts';
+import { banner, isPretty, LOG_FORMATS, type LogFormat } from './console.ts';
 import { requirePortFree } from './preflight.ts';
 
 export interface HttpOptions {
@@ -13,6 +15,7 @@ export interface HttpOptions {
   apiToken?: string;
   enableSql?: boolean;
   corsOrigin?: string;
+  logFormat?: LogFormat;
 }
 
 /** The HTTP flags shared by `run` and `serve`. */
@@ -26,7 +29,15 @@ export function addHttpOptions(cmd: Command): Command {
       ),
     )
     .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
-    .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)');
+    .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'stderr: lines for people (auto: on a terminal) or JSON (otherwise)',
+      )
+        .choices(LOG_FORMATS)
+        .default('auto'),
+    );
 }
 
 export function registerServeCommand(program: Command): void {
@@ -66,7 +77,18 @@ export function registerServeCommand(program: Command): void {
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });
     const server = await startServer(app, { host: o.host, port: o.port });
-    console.error(JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }));
+    if (isPretty(o.logFormat))
+      console.error(
+        banner(`ocbridge ${VERSION} · serving a store read-only (Ctrl-C stops)`, [
+          ['API', `${server.url}/api/health`],
+          ['SQL', o.enableSql ? `POST ${server.url}/api/query` : undefined],
+          ['store', o.db],
+        ]),
+      );
+    else
+      console.error(
+        JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }),
+      );
     const stop = async () => {
       await server.close();
       disposeApp(app);
