@@ -88,7 +88,7 @@ describe('one line with the fix, the exit code, nothing created', () => {
     const db = join(dir, 'my store.duckdb');
     const r = cli(['ingest', '--source', data, '--db', db, '--no-progress']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`see: ocbridge query --db ${db} "SELECT * FROM ingest_errors"`);
+    expect(r.stdout).toContain(`ocbridge query --db ${db} "SELECT * FROM ingest_errors"`);
     expect(r.stdout).toContain(`Next: ocbridge report --db ${db}`);
   });
 

@@ -66,7 +66,7 @@ describe('the packed tarball', () => {
     const env = { PATH: process.env.PATH, HOME: work, XDG_DATA_HOME: join(work, 'share') };
     expect(run(bin, ['--version'], work, env).trim()).toBe(VERSION);
     const ingest = run(bin, ['ingest', '--source', join(work, 'data')], work, env);
-    expect(ingest).toMatch(/The store holds 5 sessions .* 64,082 tokens, \$0\.08/);
+    expect(ingest).toMatch(/loaded +5 sessions .*\n +usage +64,082 tokens, \$0\.08/);
     expect(existsSync(join(work, 'share', 'ocbridge', 'ocbridge.duckdb'))).toBe(true);
     const report = run(bin, ['report', 'daily'], work, env);
     expect(report).toMatch(/Total\s+5\s.*64,082\s+\$0\.08/);

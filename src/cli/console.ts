@@ -31,15 +31,27 @@ const CLEAR = '\r\x1b[2K';
 export class StatusLine {
   private text = '';
   private last = 0;
+  private pending: NodeJS.Timeout | null = null;
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+  get width(): number {
+    return this.out.columns || 80;
+  }
 
   set(text: string, force = false): void {
     this.text = text;
-    const now = performance.now();
-    if (!force && now - this.last < 100) return;
-    this.last = now;
-    const width = this.out.columns || 80;
-    this.out.write(`${CLEAR}${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
+    const wait = 100 - (performance.now() - this.last);
+    if (!force && wait > 0) {
+      // the newest text is drawn when the wait is over, so a last update is never lost
+      this.pending ??= setTimeout(() => {
+        this.pending = null;
+        if (this.text) this.set(this.text, true);
+      }, wait).unref();
+      return;
+    }
+    this.last = performance.now();
+    const w = this.width;
+    this.out.write(`${CLEAR}${text.length > w - 1 ? `${text.slice(0, w - 2)}…` : text}`);
   }
 
   /** Prints a line above the status line. */
@@ -49,6 +61,8 @@ export class StatusLine {
   }
 
   clear(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = null;
     if (this.text) this.out.write(CLEAR);
     this.text = '';
   }
@@ -72,20 +86,19 @@ export function loadProgress(status: StatusLine, c = palette()) {
       phaseStart = now;
     }
     const elapsed = formatDuration(now - t0);
-    const name = PHASES[p.phase] ?? `reading ${p.phase}`;
+    const name = PHASES[p.phase] ?? p.phase;
     if (p.total > 0) {
       const f = Math.min(1, p.done / p.total);
-      const width = 24;
-      const bar = '█'.repeat(Math.round(f * width)).padEnd(width, '░');
       const rate = p.done / Math.max(1, now - phaseStart);
       const left = p.done > 0 && f < 1 ? ` · ~${formatDuration((p.total - p.done) / rate)} left` : '';
-      status.set(
-        `${c.cyan('Loading history')} ${bar} ${String(Math.round(f * 100)).padStart(3)}%  ${name} ` +
-          `${formatInt(p.done)}/${formatInt(p.total)} files · ${elapsed}${left}`,
-      );
+      const text = ` ${String(Math.round(f * 100)).padStart(3)}% ${name} ${formatInt(p.done)}/${formatInt(p.total)} · ${elapsed}${left}`;
+      // the bar takes what the text leaves of the line
+      const width = Math.max(8, Math.min(30, status.width - 1 - 'Loading '.length - text.length - 1));
+      const bar = '█'.repeat(Math.round(f * width)).padEnd(width, '░');
+      status.set(`${c.cyan('Loading')} ${bar}${text}`);
     } else {
-      const count = p.done > 0 ? ` ${formatInt(p.done)} rows` : '';
-      status.set(`${c.cyan('Loading history')} ${name}${count} · ${elapsed}`);
+      const count = p.done > 0 ? `, ${formatInt(p.done)} rows read` : '';
+      status.set(`${c.cyan('Loading history:')} ${name}${count} · ${elapsed}`);
     }
   };
 }

@@ -66,7 +66,19 @@ export async function runDemo(values: DemoOptions): Promise<number> {
     );
   } else console.log(`demo: reusing the corpus in ${data} (--fresh to regenerate)`);
 
-  const args = ['run', '--source', data, '--db', db, '--host', values.host, '--port', String(values.port), '--log-format', 'json'];
+  const args = [
+    'run',
+    '--source',
+    data,
+    '--db',
+    db,
+    '--host',
+    values.host,
+    '--port',
+    String(values.port),
+    '--log-format',
+    'json',
+  ];
   console.log(`demo: ocbridge ${args.join(' ')}`);
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
   let url = '';

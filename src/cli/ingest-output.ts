@@ -81,28 +81,28 @@ export async function printSummary(
   }
   const u = out.usage;
   const n = formatInt;
+  const dbs = s.sources.dbFiles.length;
   const sources = [
-    s.sources.storageDir ? 'storage/ (JSON)' : 'no JSON tree',
-    `${s.sources.dbFiles.length} database${s.sources.dbFiles.length === 1 ? '' : 's'}`,
-  ].join(', ');
+    s.sources.storageDir ? 'storage/ JSON' : 'no JSON tree',
+    `${dbs} database${dbs === 1 ? '' : 's'}`,
+  ];
   const lines = [
-    `The store holds ${n(u.sessions)} sessions (${n(u.subagentSessions)} sub-agent), ${n(u.messages)} messages, ` +
-      `${n(u.tokens)} tokens, ${formatUsd(u.costUsd)}` +
+    `Ingested in ${out.seconds} s from ${s.sources.root} (${sources.join(', ')})`,
+    `  loaded    ${n(u.sessions)} sessions (${n(u.subagentSessions)} sub-agent), ${n(u.messages)} messages`,
+    `  usage     ${n(u.tokens)} tokens, ${formatUsd(u.costUsd)}` +
       (u.computedCostUsd === null ? '' : ` (list price ${formatUsd(u.computedCostUsd)})`),
-    `  ingested in ${out.seconds} s from ${s.sources.root}: ${sources}`,
-    `  files: ${n(s.filesSeen)} seen, ${n(s.filesSkippedUnchanged)} unchanged, ${n(s.filesParsed)} parsed; ` +
-      `${n(s.dbRowsRead)} database rows read; ${n(sum(s.stats.inserted))} rows new, ${n(sum(s.stats.replaced))} replaced`,
-    `  also: ${n(counts.projects ?? 0)} projects, ${n(counts.parts ?? 0)} parts, ${n(counts.tool_calls ?? 0)} tool calls, ` +
-      `${n(counts.todos ?? 0)} todos, ${n(counts.session_diffs ?? 0)} session diffs`,
+    `  read      ${n(s.filesSeen)} files (${n(s.filesSkippedUnchanged)} unchanged), ${n(s.dbRowsRead)} database rows`,
+    `  written   ${n(sum(s.stats.inserted))} rows new, ${n(sum(s.stats.replaced))} replaced`,
+    `  also      ${n(counts.projects ?? 0)} projects, ${n(counts.parts ?? 0)} parts, ${n(counts.tool_calls ?? 0)} tool calls`,
   ];
   const bad = (out.ingestErrors.error ?? 0) + (out.ingestErrors.warning ?? 0);
   if (s.unreadableSources.length) lines.push(`  UNREADABLE: ${s.unreadableSources.join(', ')}`);
   if (bad > 0)
     lines.push(
-      `  problems: ${n(out.ingestErrors.error ?? 0)} input(s) could not be read, ${n(out.ingestErrors.warning ?? 0)} had bad fields; ` +
-        `see: ocbridge query${dbArg(db)} "SELECT * FROM ingest_errors"`,
+      `  problems  ${n(out.ingestErrors.error ?? 0)} input(s) unreadable, ${n(out.ingestErrors.warning ?? 0)} with bad fields; see:`,
+      `            ocbridge query${dbArg(db)} "SELECT * FROM ingest_errors"`,
     );
-  else lines.push('  problems: none');
+  else lines.push('  problems  none');
   lines.push(`Next: ocbridge report${dbArg(db)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
