@@ -4,6 +4,7 @@
  * collector), or with `--log-format json`, the same events stay pino's JSON lines. NO_COLOR turns
  * colours off (https://no-color.org).
  */
+import { homedir } from 'node:os';
 import { Writable } from 'node:stream';
 import pc from 'picocolors';
 import type { Progress } from '../pipeline/ingestor.ts';
@@ -153,4 +154,11 @@ export function banner(title: string, rows: [string, string | undefined][], c = 
   const shown = rows.filter((r): r is [string, string] => r[1] !== undefined);
   const w = Math.max(...shown.map(([k]) => k.length));
   return [c.bold(title), ...shown.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+}
+
+/** A path as a person writes it: the home directory as `~`. */
+export function tildify(path: string, home = homedir()): string {
+  return home.length > 1 && (path === home || path.startsWith(`${home}/`))
+    ? `~${path.slice(home.length)}`
+    : path;
 }

@@ -3,7 +3,7 @@ import type { IngestSummary, Progress } from '../pipeline/ingestor.ts';
 import type { Store } from '../store/db.ts';
 import { defaultDbPath } from '../store/db.ts';
 import { queryRows } from '../store/query.ts';
-import { loadProgress, StatusLine } from './console.ts';
+import { loadProgress, StatusLine, tildify } from './console.ts';
 import type { Format } from './format.ts';
 import { formatInt, formatUsd } from './table.ts';
 
@@ -87,7 +87,7 @@ export async function printSummary(
     `${dbs} database${dbs === 1 ? '' : 's'}`,
   ];
   const lines = [
-    `Ingested in ${out.seconds} s from ${s.sources.root} (${sources.join(', ')})`,
+    `Ingested in ${out.seconds} s from ${tildify(s.sources.root)} (${sources.join(', ')})`,
     `  loaded    ${n(u.sessions)} sessions (${n(u.subagentSessions)} sub-agent), ${n(u.messages)} messages`,
     `  usage     ${n(u.tokens)} tokens, ${formatUsd(u.costUsd)}` +
       (u.computedCostUsd === null ? '' : ` (list price ${formatUsd(u.computedCostUsd)})`),

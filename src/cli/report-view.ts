@@ -3,9 +3,9 @@
  * sub-agent tree of `sessions`, and the one-screen summary. Programs get the rows themselves
  * (`--format json|csv`, src/store/reports.ts); this module only draws.
  */
-import { homedir } from 'node:os';
 import type { Summary } from '../store/report-summary.ts';
 import type { ReportName, ReportResult } from '../store/reports.ts';
+import { tildify } from './console.ts';
 import { type Column, clip, formatInt, renderTable, width } from './table.ts';
 
 const c = (key: string, header: string, kind: Column['kind'], priority: number, more: Partial<Column> = {}) =>
@@ -80,9 +80,7 @@ const COLUMNS: Record<ReportName, Column[]> = {
   ],
 };
 
-const home = homedir();
-const shortPath = (p: unknown) =>
-  typeof p === 'string' && home.length > 1 && p.startsWith(home) ? `~${p.slice(home.length)}` : p;
+const shortPath = (p: unknown) => (typeof p === 'string' ? tildify(p) : p);
 const minute = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 16).replace('T', ' ') : iso);
 const day = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 10) : iso);
 
