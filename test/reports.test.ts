@@ -186,7 +186,7 @@ describe('report screens', () => {
       }
       const s = renderSummary(await runSummary(store.conn, { now: new Date(T0 + DAY + 5 * H) }), {
         width: w,
-        db: 'x',
+        dbArg: ' --db x',
       });
       expect(Math.max(...s.split('\n').map(width)), `summary at ${w}`).toBeLessThanOrEqual(w);
     }

@@ -16,6 +16,7 @@ import {
 } from '../store/reports.ts';
 import { positiveInt } from './args.ts';
 import { type Format, formatRows } from './format.ts';
+import { dbArg } from './ingest-output.ts';
 import { renderReport, renderSummary } from './report-view.ts';
 
 const DAY = 86_400_000;
@@ -63,7 +64,9 @@ export function emptyStoreHint(db: string): string {
 function emit(kind: ReportName | undefined, r: ReportResult | Summary, o: ReportCliOptions): string {
   if (kind === undefined) {
     const s = r as Summary;
-    return o.format === 'table' ? renderSummary(s, { width: terminalWidth(), db: o.db }) : JSON.stringify(s);
+    return o.format === 'table'
+      ? renderSummary(s, { width: terminalWidth(), dbArg: dbArg(o.db) })
+      : JSON.stringify(s);
   }
   const rep = r as ReportResult;
   if (o.format === 'table')

@@ -150,7 +150,8 @@ const fitLines = (s: string, w?: number) =>
 
 const WINDOW_LABEL = { today: 'Today', '7d': 'Last 7 days', '30d': 'Last 30 days', all: 'All time' };
 
-export function renderSummary(s: Summary, o: { width?: number; db: string }): string {
+/** `o.dbArg`: ` --db FILE` for a store that is not the default one, else empty. */
+export function renderSummary(s: Summary, o: { width?: number; dbArg: string }): string {
   const w = o.width ?? 80;
   const out: string[] = [];
   out.push(
@@ -194,13 +195,13 @@ export function renderSummary(s: Summary, o: { width?: number; db: string }): st
   );
   out.push('');
   const h = s.health;
-  if (!h) out.push(`Health: not checked yet (ocbridge health --db ${o.db})`);
+  if (!h) out.push(`Health: not checked yet (ocbridge health${o.dbArg})`);
   else {
     const verdict = { pass: 'all checks pass', warn: 'warnings', fail: 'FAILING' }[h.status] ?? h.status;
     out.push(
-      `Health: ${verdict} (${h.pass} pass, ${h.warn} warn, ${h.fail} fail at ${minute(h.checked_at)} UTC)` +
-        (h.failing.length ? `: ${h.failing.join(', ')}` : ''),
+      `Health: ${verdict} (${h.pass} pass, ${h.warn} warn, ${h.fail} fail at ${minute(h.checked_at)} UTC)`,
     );
+    if (h.failing.length) out.push(`  look at: ${h.failing.join(', ')} (ocbridge health)`);
   }
   out.push('Details: ocbridge report daily|weekly|monthly|sessions|models|tools|errors');
   return out.map((l) => fitLines(l, w)).join('\n');
