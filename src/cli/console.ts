@@ -33,6 +33,7 @@ export class StatusLine {
   private text = '';
   private last = 0;
   private pending: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
   constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
 
   get width(): number {
@@ -61,7 +62,15 @@ export class StatusLine {
     if (this.text) this.set(this.text, true);
   }
 
+  /** Calls `fn` every `ms` until the line is cleared (a clock for work that reports no progress). */
+  every(ms: number, fn: () => void): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = setInterval(fn, ms).unref();
+  }
+
   clear(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
     if (this.pending) clearTimeout(this.pending);
     this.pending = null;
     if (this.text) this.out.write(CLEAR);
@@ -80,7 +89,8 @@ export function loadProgress(status: StatusLine, c = palette()) {
   const t0 = performance.now();
   let phase = '';
   let phaseStart = t0;
-  return (p: Progress) => {
+  let latest: Progress | null = null;
+  const show = (p: Progress) => {
     const now = performance.now();
     if (p.phase !== phase) {
       phase = p.phase;
@@ -101,6 +111,12 @@ export function loadProgress(status: StatusLine, c = palette()) {
       const count = p.done > 0 ? `, ${formatInt(p.done)} rows read` : '';
       status.set(`${c.cyan('Loading history:')} ${name}${count} · ${elapsed}`);
     }
+  };
+  return (p: Progress) => {
+    // the elapsed time keeps moving while a phase reports nothing (the derivation)
+    if (latest === null) status.every(1000, () => latest && show(latest));
+    latest = p;
+    show(p);
   };
 }
 
@@ -131,7 +147,7 @@ export function prettyLogStream(status: StatusLine, c = palette()): Writable {
         const time = new Date(Number(rec.time) || Date.now()).toTimeString().slice(0, 8);
         const fields = Object.entries(rec)
           .filter(([k, v]) => !SKIP.has(k) && v !== undefined && v !== null)
-          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : tildify(String(v))}`)
           .join(' ');
         const err = rec.err as { message?: string } | undefined;
         const tag =

@@ -12,17 +12,10 @@ import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
 import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
-import {
-  banner,
-  isPretty,
-  LOG_FORMATS,
-  type LogFormat,
-  loadProgress,
-  prettyLogStream,
-  StatusLine,
-} from './console.ts';
+import { banner, isPretty, loadProgress, prettyLogStream, StatusLine, tildify } from './console.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
+import { dbArg } from './ingest-output.ts';
 import { sessionEvents } from './live-events.ts';
 import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
@@ -198,8 +191,8 @@ export function registerRunCommand(program: Command): void {
               'traces',
               traces ? `→ ${configuredUrl({ endpoint: o.otlpEndpoint })}` : 'off (--otlp-endpoint URL)',
             ],
-            ['store', o.db],
-            ['report', `ocbridge report --db ${o.db}`],
+            ['store', tildify(o.db)],
+            ['report', `ocbridge report${dbArg(o.db)}   (while this runs, it asks this process)`],
           ])}\n`,
         );
       else logger.info({ url: server.url }, 'listening');
@@ -230,15 +223,18 @@ export function registerRunCommand(program: Command): void {
       const t0 = performance.now();
       const summary = await bridge.start();
       line.clear();
-      logger.info(
-        {
-          seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
-          filesParsed: summary.filesParsed,
-          dbRowsRead: summary.dbRowsRead,
-          unchanged: summary.filesSkippedUnchanged,
-        },
-        'history loaded; watching for changes',
-      );
+      const loaded = {
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+        filesParsed: summary.filesParsed,
+        dbRowsRead: summary.dbRowsRead,
+        unchanged: summary.filesSkippedUnchanged,
+      };
+      if (pretty)
+        line.print(
+          `${new Date().toTimeString().slice(0, 8)} history loaded in ${loaded.seconds} s (${loaded.filesParsed} files parsed, ` +
+            `${loaded.unchanged} unchanged, ${loaded.dbRowsRead} database rows); watching for changes`,
+        );
+      else logger.info(loaded, 'history loaded; watching for changes');
       traces?.start(); // backfills the history once (the ledger remembers), then follows
       await new Promise<void>(() => {}); // runs until a signal
     });
