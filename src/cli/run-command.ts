@@ -231,8 +231,8 @@ export function registerRunCommand(program: Command): void {
       };
       if (pretty)
         line.print(
-          `${new Date().toTimeString().slice(0, 8)} history loaded in ${loaded.seconds} s (${loaded.filesParsed} files parsed, ` +
-            `${loaded.unchanged} unchanged, ${loaded.dbRowsRead} database rows); watching for changes`,
+          `${new Date().toTimeString().slice(0, 8)} history loaded in ${loaded.seconds} s; watching for changes\n` +
+            `         (${loaded.filesParsed} files parsed, ${loaded.unchanged} unchanged, ${loaded.dbRowsRead} database rows)`,
         );
       else logger.info(loaded, 'history loaded; watching for changes');
       traces?.start(); // backfills the history once (the ledger remembers), then follows
