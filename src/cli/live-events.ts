@@ -3,18 +3,18 @@
  * exchange began, an error happened), with what the session has cost so far. Read from the session
  * rollups after each derivation; a session whose counts did not change prints nothing.
  */
-import type { Store } from '../store/db.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../store/query.ts';
 import { palette } from './console.ts';
 import { formatUsd } from './table.ts';
 
-export function sessionEvents(store: Store, print: (line: string) => void, c = palette()) {
+export function sessionEvents(conn: DuckDBConnection, print: (line: string) => void, c = palette()) {
   const seen = new Map<string, { exchanges: number; errors: number }>();
   return {
     async changed(ids: ReadonlySet<string>): Promise<void> {
       if (ids.size === 0) return;
       const rows = await queryRows(
-        store.conn,
+        conn,
         `SELECT session_id, coalesce(title, session_id) AS title, parent_session_id, exchange_count, error_count,
                 total_cost_usd, input_tokens + output_tokens + reasoning_tokens + cache_read_tokens + cache_write_tokens AS tokens
          FROM session_resource_metrics WHERE list_contains($1::VARCHAR[], session_id)`,

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import type { Progress } from '../pipeline/ingestor.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
 import { backupStore } from '../store/backup.ts';
@@ -103,11 +104,18 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const events = sessionEvents(store, (text) => line.print(text));
+      // the events read through a connection of their own: the bridge's is busy with its own transactions
+      const events = sessionEvents(await store.instance.connect(), (text) => line.print(text));
+      // live changes report progress too: only the history load is shown as progress
+      const whileLoading =
+        (f: (p: Progress) => void) =>
+        (p: Progress): void => {
+          if (status.phase === 'loading') f(p);
+        };
       const bridge = new LiveBridge(store, {
         source: o.source,
         logger,
-        onProgress: pretty ? loadProgress(line) : undefined,
+        onProgress: pretty ? whileLoading(loadProgress(line)) : undefined,
       });
       metrics.attach(bridge);
       const traces =
