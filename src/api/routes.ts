@@ -1,8 +1,6 @@
 /** The read-only routes under /api, declared with @hono/zod-openapi (validated input, documented output). */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { JsonRow } from '../store/query.ts';
-import type { ResponseCache } from './cache.ts';
 import { cursorParam, encodeCursor, idParam, limitParam, textParam, timeParam, ts } from './params.ts';
 import type { ConnectionPool } from './pool.ts';
 import {
@@ -22,6 +20,7 @@ import {
   type UsageGroup,
   usageQuery,
 } from './queries.ts';
+import { missing, ok, page, type Respond } from './respond.ts';
 import {
   ErrorRow,
   ErrorSchema,
@@ -195,46 +194,11 @@ const modelsRoute = createRoute({
   responses: { 200: json(list(ModelRow, 'ModelList'), 'models'), ...errors },
 });
 
-const page = (data: JsonRow[], next: string | null = null) => ({ data, next_cursor: next });
-
 class NotFound extends Error {}
 
 export { NotFound };
 
-type Answer = { status: 200 | 404; data: unknown };
-const ok = (data: unknown): Answer => ({ status: 200, data });
-const missing = (what: string, id: string): Answer => ({
-  status: 404,
-  data: { error: 'not found', parameter: 'id', detail: `no ${what} ${id}` },
-});
-
-export interface RouteOptions {
-  /** answers kept per URL while `dataVersion()` stays the same; no caching without it */
-  cache?: ResponseCache;
-  dataVersion?: () => string | number | Promise<string | number>;
-}
-
-export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: RouteOptions = {}): void {
-  let version: string | null = null;
-  /** Runs `compute`, through the response cache when there is one. */
-  const respond = async (c: Context, compute: () => Promise<Answer>) => {
-    const { cache, dataVersion } = opts;
-    if (!cache || !dataVersion) {
-      const r = await compute();
-      return c.json(r.data as never, r.status);
-    }
-    const v = String(await dataVersion());
-    if (v !== version) {
-      cache.clear();
-      version = v;
-    }
-    const url = new URL(c.req.url);
-    const r = await cache.get(`${v} ${url.pathname}${url.search}`, async () => {
-      const a = await compute();
-      return { status: a.status, body: JSON.stringify(a.data) };
-    });
-    return c.body(r.body, r.status as 200, { 'content-type': 'application/json; charset=UTF-8' });
-  };
+export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: Respond): void {
   const sessions = async (f: SessionFilter) => {
     const q = sessionsQuery(f);
     return pool.rows(q.sql, q.params);
@@ -253,7 +217,7 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
         },
         400,
       );
-    return (await respond(c, async () => {
+    return respond<typeof sessionsRoute>(c, async () => {
       const rows = await sessions({
         project: q.project,
         agent: q.agent,
@@ -274,12 +238,12 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
         next = encodeCursor({ k: Number(last.sort_key), id: String(last.session_id), s: sortId });
       }
       return ok(page(strip(rows.slice(0, q.limit)), next));
-    })) as never;
+    });
   });
 
   app.openapi(sessionRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return (await respond(c, async () => {
+    return respond<typeof sessionRoute>(c, async () => {
       const [family, exchanges] = await Promise.all([
         sessions({ id, withChildren: true, sort: 'started_at', order: 'asc', limit: 100_000 }),
         pool.rows(SESSION_EXCHANGES_SQL, [id]),
@@ -288,30 +252,30 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
       if (!row) return missing('session', id);
       const children = family.filter((r) => r.session_id !== id);
       return ok({ data: { ...strip([row])[0], exchanges, children: strip(children) } });
-    })) as never;
+    });
   });
 
   app.openapi(traceRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { attributes } = c.req.valid('query');
-    return (await respond(c, async () => {
+    return respond<typeof traceRoute>(c, async () => {
       const spans = await pool.plainRows(SESSION_TRACE_SQL, [id, attributes === 'true'], 'attributes');
       if (spans.length === 0) {
         const exists = await pool.rows('SELECT 1 FROM sessions WHERE session_id = $1', [id]);
         if (exists.length === 0) return missing('session', id);
       }
       return ok(page(spans));
-    })) as never;
+    });
   });
 
   app.openapi(exchangeRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return (await respond(c, async () => {
+    return respond<typeof exchangeRoute>(c, async () => {
       const [row] = await pool.rows(EXCHANGE_SQL, [id]);
       if (!row) return missing('exchange', id);
       const spans = await pool.plainRows(EXCHANGE_SPANS_SQL, [id], 'attributes');
       return ok({ data: { ...row, spans } });
-    })) as never;
+    });
   });
 
   const modelParams = (q: {
@@ -325,21 +289,21 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
 
   app.openapi(usageRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof usageRoute>(c, async () =>
       ok(page(await pool.rows(usageQuery(q.group_by), modelParams(q)))),
-    )) as never;
+    );
   });
 
   app.openapi(toolsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof toolsRoute>(c, async () =>
       ok(page(await pool.rows(TOOLS_SQL, [ts(q.from), ts(q.to), q.project ?? null]))),
-    )) as never;
+    );
   });
 
   app.openapi(errorsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof errorsRoute>(c, async () =>
       ok(
         page(
           await pool.rows(ERRORS_SQL, [
@@ -351,18 +315,18 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: Rou
           ]),
         ),
       ),
-    )) as never;
+    );
   });
 
   app.openapi(projectsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof projectsRoute>(c, async () =>
       ok(page(await pool.rows(PROJECTS_SQL, [ts(q.from), ts(q.to)]))),
-    )) as never;
+    );
   });
 
   app.openapi(modelsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () => ok(page(await pool.rows(MODELS_SQL, modelParams(q)))))) as never;
+    return respond<typeof modelsRoute>(c, async () => ok(page(await pool.rows(MODELS_SQL, modelParams(q)))));
   });
 }

@@ -5,33 +5,29 @@
  * readiness of the live bridge (`readiness`). Routes read DuckDB through their own pooled
  * connections on `store.instance`, never the writer's `store.conn`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { type Logger, pino } from 'pino';
+import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
-import { runSummary } from '../store/report-summary.ts';
-import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { authMiddleware, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
+import { invalid, registerInternal, type SqlRunner } from './internal.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
 
-export interface RequestObservation {
-  method: string;
-  /** the matched route pattern (e.g. `/api/sessions/:id`), never the raw path */
-  route: string;
-  status: number;
-  seconds: number;
-}
-
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
   ready: boolean;
+  /** ready, but changes wait or fail (pending changes, failing applies): `degraded`, still 200 */
+  degraded?: boolean;
   /** ingest status, passed through as JSON (e.g. phase, last commit time, lag, errors) */
   ingest?: Record<string, unknown>;
   detail?: string;
@@ -39,6 +35,8 @@ export interface Readiness {
 
 export interface ApiDeps {
   store: Store;
+  /** where failed requests are logged (default: errors as JSON on stderr) */
+  logger?: Pick<Logger, 'error'>;
   /** answers GET /metrics (Prometheus text, OpenMetrics when asked) */
   metrics?: { handle(req: Request): Promise<Response> | Response };
   /** called once per answered request (request-duration metric) */
@@ -85,15 +83,6 @@ export interface ApiDeps {
   lockConfiguration?: boolean;
 }
 
-export const LOCAL_CREDENTIAL_HEADER = 'x-ocbridge-credential';
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 const pools = new WeakMap<OpenAPIHono, ConnectionPool>();
 
 /** Closes the app's DuckDB connections (call before closing the store). */
@@ -101,13 +90,8 @@ export function disposeApp(app: OpenAPIHono): void {
   pools.get(app)?.close();
 }
 
-function invalid(c: Context, issues: readonly { path: PropertyKey[]; message: string }[], where?: string) {
-  const first = issues[0];
-  const name = first?.path.map(String).join('.') || where || 'request';
-  return c.json({ error: 'invalid parameter', parameter: name, detail: first?.message ?? 'invalid' }, 400);
-}
-
 export function createApp(deps: ApiDeps): OpenAPIHono {
+  const logger = deps.logger ?? pino({ level: 'error' }, pino.destination(2));
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return invalid(c, result.error.issues, result.target);
@@ -132,42 +116,31 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.corsOrigin)
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
-  // Authentication: the local credential opens everything (internal routes need it); the API
-  // token (when set) opens everything but the internal routes; /api/health is open.
-  app.use('*', async (c, next) => {
-    const path = c.req.path;
-    const local =
-      deps.localCredential !== undefined &&
-      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
-    if (path.startsWith('/internal/')) {
-      if (!local) return c.json({ error: 'unauthorized' }, 401);
-      return next();
-    }
-    if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
-    const auth = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m || !sameSecret(m[1], deps.apiToken))
-      return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
-    return next();
-  });
+  // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
     if (err instanceof QueryTimeoutError)
       return c.json({ error: 'query timeout', detail: err.message }, 503, { 'Retry-After': '5' });
     if (err instanceof SqlRefusedError) return c.json({ error: 'sql refused', detail: err.message }, 400);
     if (err instanceof NotFound) return c.json({ error: 'not found', detail: err.message }, 404);
-    if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
-    console.error('ocbridge api:', err);
+    if (err instanceof HTTPException)
+      return err.res ? err.getResponse() : c.json({ error: err.message || 'bad request' }, err.status);
+    logger.error({ err, method: c.req.method, path: c.req.path }, 'api request failed');
     return c.json({ error: 'internal error' }, 500);
   });
   app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealth(app, deps, pool);
-  registerRoutes(app, pool, {
+  const respond = responder({
     cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
     dataVersion: deps.dataVersion,
   });
-  registerSql(app, deps, pool);
+  registerRoutes(app, pool, respond);
+  registerOverviewRoutes(app, pool, respond);
+  const runSql = registerSql(app, deps, pool);
+  if (deps.localCredential !== undefined) registerInternal(app, deps, pool, runSql);
 
   if (deps.metrics) {
     const metrics = deps.metrics;
@@ -197,7 +170,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     path: '/api/health',
     summary: 'Liveness and readiness (open without a token)',
     description:
-      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready.',
+      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready. `status` is `degraded` while changes wait or fail to be applied (`ingest.pending_changes`, `ingest.oldest_pending_s`, `ingest.failing_since`, `ingest.last_error`).',
     request: {
       query: z.object({
         probe: z
@@ -208,6 +181,10 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     },
     responses: {
       200: { content: { 'application/json': { schema: HealthSchema } }, description: 'alive' },
+      400: {
+        content: { 'application/json': { schema: ErrorSchema } },
+        description: 'an unknown probe (the error names it)',
+      },
       503: {
         content: { 'application/json': { schema: HealthSchema } },
         description: 'not ready (probe=ready)',
@@ -219,12 +196,14 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     let ready = false;
     let ingest: Record<string, unknown> | null = null;
     let detail: string | undefined;
+    let degraded = false;
     try {
       // liveness never waits for DuckDB (a busy pool must not fail it); readiness asks the store too
       if (probe === 'ready') await pool.rows('SELECT 1', [], 2000);
       if (deps.readiness) {
         const r = await deps.readiness();
         ready = r.ready;
+        degraded = r.degraded === true;
         ingest = r.ingest ?? null;
         detail = r.detail;
       } else ready = true;
@@ -232,7 +211,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
       detail = `store not answering: ${(e as Error).message}`;
     }
     const body = {
-      status: ready ? 'ok' : detail?.startsWith('store') ? 'degraded' : 'starting',
+      status: degraded || detail?.startsWith('store') ? 'degraded' : ready ? 'ok' : 'starting',
       live: true,
       ready,
       mode: deps.mode ?? 'serve',
@@ -244,7 +223,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
   });
 }
 
-function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): void {
+function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): SqlRunner {
   let lockedDown: Promise<string> | null = null;
   /** Switches external access off (once) and returns the store's catalog name. */
   const prepare = () => {
@@ -266,7 +245,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
   // `local`: the bridge's own user through the local credential (`ocbridge query` while run holds the
   // store). The SQL guard still admits one SELECT only, but the instance keeps its file access, which
   // the bridge needs (backups); remote SQL (/api/query, --enable-sql) switches it off for good.
-  const run = async (sql: string, limit: number, timeoutMs: number, local = false) => {
+  const run: SqlRunner = async (sql, limit, timeoutMs, local = false) => {
     const db = local ? await catalog() : await prepare();
     const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
     return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
@@ -293,59 +272,10 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     if (!deps.enableSql)
       return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
     const { sql, limit } = c.req.valid('json');
-    return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
+    return c.json(await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout), 200);
   });
 
-  if (deps.localCredential === undefined) return;
-  // `ocbridge query`/`report` while this process holds the store: same guard, CLI-sized limits.
-  const Internal = z.object({
-    sql: z.string().min(1).max(100_000),
-    limit: z.number().int().min(1).max(5_000_000).optional(),
-    timeout_ms: z.number().int().min(1).max(3_600_000).optional(),
-  });
-  app.post('/internal/query', async (c) => {
-    const body = Internal.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    return c.json(
-      await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000, true),
-    );
-  });
-  // `ocbridge health` while this process holds the store: the bridge's own scheduled checks, run now
-  app.post('/internal/health', async (c) => {
-    if (!deps.internalHealth)
-      return c.json({ error: 'health checks are not scheduled in this process' }, 404);
-    return c.json(await deps.internalHealth());
-  });
-  const Backup = z.object({ out: z.string().min(1).max(4096) });
-  app.post('/internal/backup', async (c) => {
-    const body = Backup.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    if (!deps.internalBackup) return c.json({ error: 'backups are not available in this process' }, 404);
-    try {
-      return c.json(await deps.internalBackup(body.data.out));
-    } catch (e) {
-      return c.json({ error: 'backup failed', detail: (e as Error).message }, 500);
-    }
-  });
-  const Report = z.object({
-    report: z.enum([...REPORTS, 'summary']),
-    since: z.string().max(64).optional(),
-    until: z.string().max(64).optional(),
-    project: z.string().max(512).optional(),
-    limit: z.number().int().min(0).max(1_000_000).optional(),
-    flat: z.boolean().optional(),
-  });
-  app.post('/internal/report', async (c) => {
-    const body = Report.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    const { report, ...o } = body.data;
-    if (report === 'summary') {
-      const summary = await pool.with((conn) => runSummary(conn, { project: o.project }), 300_000);
-      return c.json({ summary });
-    }
-    const r = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
-    return c.json({ data: r.rows, totals: r.totals, next_cursor: null });
-  });
+  return run;
 }
 
 export interface RunningServer {

@@ -1,9 +1,12 @@
 /** `ocbridge export [traces]`: one-shot OTLP export of everything pending in the ledger. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { EXPORT_DUCKDB_THREADS, exportTraces } from '../otel/export.ts';
+import { exportTraces } from '../otel/export.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { ledgerStats } from '../otel/ledger.ts';
+import { tracesOffReason } from '../otel/switches.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -88,7 +91,12 @@ export function registerExportCommand(program: Command): void {
       new Option('-f, --format <format>', 'summary format').choices(['table', 'json']).default('table'),
     )
     .action(async (o: TraceFlags) => {
-      const store = await openStore(o.db, { threads: EXPORT_DUCKDB_THREADS });
+      const off = tracesOffReason(otelSwitchesOrExit());
+      if (off) {
+        console.error(`ocbridge export: ${off}: nothing exported`);
+        return;
+      }
+      const store = await openStore(o.db, { threads: DUCKDB_BUDGETS.exportThreads });
       const ac = new AbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);

@@ -5,9 +5,12 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
 import type { Progress } from '../pipeline/ingestor.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
+import { failCommitsFromEnv, type LiveStatus } from '../pipeline/live-status.ts';
+import { BridgeStatus } from '../pipeline/readiness.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
@@ -18,14 +21,35 @@ import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { dbArg } from './ingest-output.ts';
 import { sessionEvents } from './live-events.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
 import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
-import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
+
+/** Exit code of `run` when the store cannot apply changes any more (EX_TEMPFAIL: restart me). */
+export const EXIT_RESTART = 75;
+
+/** The live status as /api/health shows it (snake_case, seconds, ISO times). */
+export function liveStatusJson(s: LiveStatus): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    pending_changes: s.pendingChanges,
+    oldest_pending_s: Math.round(s.oldestPendingMs / 100) / 10,
+    failing_since: iso(s.failingSince),
+    consecutive_failures: s.consecutiveFailures,
+    last_error: s.lastError,
+    retry_in_s: Math.round(s.retryInMs / 100) / 10,
+    derive_pending: s.derivePending,
+    derive_failing_since: iso(s.deriveFailingSince),
+    derive_last_error: s.deriveLastError,
+    fatal: s.fatal,
+  };
+}
 
 interface RunOptions extends HttpOptions {
   source?: string;
@@ -95,12 +119,17 @@ export function registerRunCommand(program: Command): void {
       const logger = pino({ level: o.logLevel }, pretty ? prettyLogStream(line) : pino.destination(2));
       // what can fail is checked before the store file is created
       requireOpenCodeDatabases(requireSources(o.source)); // no OpenCode data: say so (and offer the demo)
+      const otel = otelSwitchesOrExit();
       await requirePortFree(o.host, o.port);
       const store = await openStore(o.db);
+      const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
         version: VERSION,
         topN: o.metricsTopN,
+        ...exporters,
         otlpEndpoint: o.metricsOtlpEndpoint,
+        otlpIntervalMs: otel.metricIntervalMs,
+        otlpTimeoutMs: otel.metricTimeoutMs,
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
@@ -115,11 +144,15 @@ export function registerRunCommand(program: Command): void {
       const bridge = new LiveBridge(store, {
         source: o.source,
         logger,
+        beforeCommit: failCommitsFromEnv(),
         onProgress: pretty ? whileLoading(loadProgress(line)) : undefined,
       });
       metrics.attach(bridge);
+      const off = tracesOffReason(otel);
+      if (off) logger.info(`${off}: no traces exported`);
       const traces =
-        o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
+        off === undefined &&
+        tracesOn(otel, o.traceExport, configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined)
           ? new LiveTraceExport(store, {
               endpoint: o.otlpEndpoint,
               protocol: o.otlpProtocol,
@@ -128,31 +161,11 @@ export function registerRunCommand(program: Command): void {
             })
           : null;
       // what /api/health reports, and the version the API's response cache is keyed by
-      const status = {
-        phase: 'loading' as 'loading' | 'live' | 'stopping',
-        started_at: new Date().toISOString(),
-        history_loaded_at: null as string | null,
-        last_applied_at: null as string | null,
-        last_derived_at: null as string | null,
-        changes_applied: 0,
-      };
-      let version = 0;
-      bridge.on('applied', (a) => {
-        version++;
-        status.changes_applied++;
-        status.last_applied_at = new Date().toISOString();
-        logger.debug(a, 'applied changes');
-      });
+      const status = new BridgeStatus(bridge);
+      bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
       bridge.on('derived', (_n: number, sessions: ReadonlySet<string>) => {
-        version++;
-        status.last_derived_at = new Date().toISOString();
         traces?.trigger();
         if (pretty && status.phase === 'live') void events.changed(sessions).catch(() => {});
-      });
-      bridge.on('ready', () => {
-        version++;
-        status.phase = 'live';
-        status.history_loaded_at = new Date().toISOString();
       });
       const health =
         o.healthInterval > 0
@@ -160,7 +173,15 @@ export function registerRunCommand(program: Command): void {
               store,
               intervalMs: o.healthInterval * 1000,
               logger,
-              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              context: () => {
+                const live = bridge.status;
+                return {
+                  watchLagMs: live.oldestPendingMs,
+                  pendingChanges: live.pendingChanges,
+                  applyError: live.lastError ?? live.deriveLastError,
+                  sources: sourceStates(null, o.source),
+                };
+              },
               onResults: (r) => metrics.recordHealth(toMetricResults(r)),
             })
           : null;
@@ -168,6 +189,7 @@ export function registerRunCommand(program: Command): void {
       const credential = newCredential();
       const app = createApp({
         store,
+        logger,
         mode: 'run',
         metrics,
         onRequest: metrics.onRequest,
@@ -180,14 +202,18 @@ export function registerRunCommand(program: Command): void {
           if (!health) throw new Error('health checks are off (--health-interval 0)');
           return health.runNow();
         },
-        readiness: (): Readiness => ({
-          ready: status.phase === 'live',
-          ingest: { ...status },
-          ...(status.phase === 'live' ? {} : { detail: `bridge is ${status.phase}` }),
-        }),
-        // while the history loads, data changes without events: no caching then
-        dataVersion: () => (status.phase === 'live' ? version : `loading-${performance.now()}`),
+        readiness: (): Readiness => {
+          const live = bridge.status;
+          return {
+            ready: status.ready,
+            degraded: live.degraded,
+            ingest: { ...status.snapshot(), ...liveStatusJson(live) },
+            ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
+          };
+        },
+        dataVersion: () => status.dataVersion(),
       });
+      addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       if (pretty)
@@ -211,7 +237,7 @@ export function registerRunCommand(program: Command): void {
           // a second signal, or 5 s, ends the process whatever is left
           const force = setTimeout(() => process.exit(1), 5000);
           force.unref();
-          status.phase = 'stopping';
+          status.stopping();
           await health?.stop();
           await bridge.stop();
           await traces?.stop();
@@ -226,10 +252,30 @@ export function registerRunCommand(program: Command): void {
         })();
         return stopping;
       };
+      // DuckDB is unusable (invalidated) or applying failed for too long: exit for the supervisor to
+      // restart; the restart catches up from the store's checkpoints (nothing applied is lost)
+      bridge.once('fatal', (err) => {
+        status.failed();
+        logger.fatal({ err, exitCode: EXIT_RESTART }, 'exiting: restart me to catch up');
+        removeState();
+        logger.flush();
+        setTimeout(() => process.exit(EXIT_RESTART), 200).unref();
+      });
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       const t0 = performance.now();
-      const summary = await bridge.start();
+      let summary: Awaited<ReturnType<LiveBridge['start']>>;
+      try {
+        summary = await bridge.start();
+      } catch (err) {
+        // the API keeps the process alive: without this it would stay "starting" for ever
+        line.clear();
+        status.failed();
+        logger.fatal({ err }, 'loading the history failed');
+        removeState();
+        logger.flush();
+        process.exit(1);
+      }
       line.clear();
       const loaded = {
         seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),

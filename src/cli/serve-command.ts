@@ -1,12 +1,17 @@
 /** `ocbridge serve`: the HTTP API over a database alone (opened read-only; no ingest, no export). */
+
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { pino } from 'pino';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import { VERSION } from '../version.ts';
+import { registerWeb } from '../web/index.ts';
 import { BridgeClient } from './bridge-client.ts';
-import { banner, isPretty, LOG_FORMATS, type LogFormat } from './console.ts';
+import { banner, isPretty, LOG_FORMATS, type LogFormat, tildify } from './console.ts';
 import { requirePortFree } from './preflight.ts';
 
 export interface HttpOptions {
@@ -16,6 +21,7 @@ export interface HttpOptions {
   enableSql?: boolean;
   corsOrigin?: string;
   logFormat?: LogFormat;
+  traceUrl?: string[];
 }
 
 /** The HTTP flags shared by `run` and `serve`. */
@@ -32,12 +38,24 @@ export function addHttpOptions(cmd: Command): Command {
     .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
     .addOption(
       new Option(
+        '--trace-url <template...>',
+        'the web view links each trace here; {trace_id} is replaced (e.g. http://localhost:16686/trace/{trace_id})',
+      ).env('OCBRIDGE_TRACE_URL'),
+    )
+    .addOption(
+      new Option(
         '--log-format <format>',
         'stderr: lines for people (auto: on a terminal) or JSON (otherwise)',
       )
         .choices(LOG_FORMATS)
         .default('auto'),
     );
+}
+
+/** The web view on the API's server (`/`, `/sessions/:id`), with the trace links of `--trace-url`. */
+export function addWebView(app: OpenAPIHono, o: HttpOptions): void {
+  const links = (o.traceUrl ?? []).flatMap((t) => String(t).split(/\s+/)).filter(Boolean);
+  registerWeb(app, { traceLinks: links });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -50,7 +68,7 @@ export function registerServeCommand(program: Command): void {
       '--threads <n>',
       'DuckDB threads (default 1: API queries are small, one thread each serves concurrent requests best; raise it for heavy SQL)',
       (v) => Number(v),
-      1,
+      DUCKDB_BUDGETS.serveThreads,
     );
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
@@ -68,27 +86,28 @@ export function registerServeCommand(program: Command): void {
     }
     // nobody else configures this instance: no files, network or extensions, and no SET
     await lockDownInstance(store.conn, true);
+    const logger = pino(pino.destination(2));
     const app = createApp({
       store,
+      logger,
       mode: 'serve',
       apiToken: o.apiToken,
       enableSql: o.enableSql,
       corsOrigin: o.corsOrigin,
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });
+    addWebView(app, o);
     const server = await startServer(app, { host: o.host, port: o.port });
     if (isPretty(o.logFormat))
       console.error(
         banner(`ocbridge ${VERSION} · serving a store read-only (Ctrl-C stops)`, [
           ['API', `${server.url}/api/health`],
+          ['web', `${server.url}/`],
           ['SQL', o.enableSql ? `POST ${server.url}/api/query` : undefined],
-          ['store', o.db],
+          ['store', tildify(o.db)],
         ]),
       );
-    else
-      console.error(
-        JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }),
-      );
+    else logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
     const stop = async () => {
       await server.close();
       disposeApp(app);

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { mapMessage, mapPart, mapProject, mapSession, mapTodos } from './map.ts';
-import type { IngestProblem, IngestRecord, Origin, SourceKind } from './records.ts';
+import type { IngestProblem, IngestProblemCode, IngestRecord, Origin, SourceKind } from './records.ts';
 
 type Row = Record<string, unknown>;
 
@@ -26,6 +26,12 @@ export interface DbBatch {
   problems: IngestProblem[];
   /** Highest time_updated seen in this batch. */
   highWater: number;
+  /**
+   * Records read again although the last read may have stored them already: rows at exactly the
+   * stored high-water mark (read with `>=`, since rows committed later can share its millisecond) and
+   * every todo list (no per-row change time). The caller compares them with the store first.
+   */
+  revisit: Set<IngestRecord>;
 }
 
 export class SourceUnreadableError extends Error {}
@@ -169,10 +175,11 @@ function problem(
   origin: Origin,
   table: string,
   id: unknown,
+  code: IngestProblemCode,
   reason: string,
-  severity: 'error' | 'warning',
 ): IngestProblem {
-  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, reason, severity };
+  const severity = code === 'schema_warning' ? 'warning' : 'error';
+  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, code, reason, severity };
 }
 
 /**
@@ -204,11 +211,23 @@ export class DatabaseSource {
     return this.db;
   }
 
+  private checkedVersion = -1;
+
   /** True when another connection committed since the last read (or nothing was read yet). */
   changed(): boolean {
     const db = this.connection();
-    const v = Number(db.pragma('data_version', { simple: true }));
-    return v !== this.lastVersion;
+    this.checkedVersion = Number(db.pragma('data_version', { simple: true }));
+    return this.checkedVersion !== this.lastVersion;
+  }
+
+  /** The caller found nothing committed as of the last changed() (by the file's fingerprint): count it as read. */
+  unchanged(): void {
+    this.lastVersion = this.checkedVersion;
+  }
+
+  /** Forgets what was read: the next `changed()` is true (a read whose writes were rolled back). */
+  forget(): void {
+    this.lastVersion = -1;
   }
 
   /** Reads rows changed since the high-water marks, as batches in dependency order. */
@@ -260,26 +279,38 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         ? `SELECT * FROM ${table} WHERE time_updated >= ? ORDER BY time_updated`
         : `SELECT * FROM ${table}`;
       const stmt = db.prepare(sql);
-      let out: DbBatch = { table, source, records: [], problems: [], highWater: hw };
+      const batch = (highWater: number): DbBatch => ({
+        table,
+        source,
+        records: [],
+        problems: [],
+        highWater,
+        revisit: new Set(),
+      });
+      let out = batch(hw);
+      const marked = since[table] !== undefined;
       for (const r of (hasUpdated ? stmt.iterate(hw) : stmt.iterate()) as Iterable<Row>) {
         const tu = num(r.time_updated);
         if (tu !== undefined && tu > out.highWater) out.highWater = tu;
+        const first = out.records.length;
         try {
           map(r, out);
+          if (marked && tu === hw)
+            for (let i = first; i < out.records.length; i++) out.revisit.add(out.records[i] as IngestRecord);
         } catch (e) {
           out.problems.push(
             problem(
               { source, sourcePath: path },
               table,
               r.id,
+              'invalid_record',
               `unmappable row: ${(e as Error).message}`,
-              'error',
             ),
           );
         }
         if (out.records.length >= batchSize) {
           yield out;
-          out = { table, source, records: [], problems: [], highWater: out.highWater };
+          out = batch(out.highWater);
         }
       }
       if (out.records.length > 0 || out.problems.length > 0 || out.highWater > hw) yield out;
@@ -294,7 +325,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
     ) => {
       if (m.record === null) {
         out.problems.push(
-          problem(origin, table, id, `not a valid ${table}: ${m.issues.join('; ')}`, 'error'),
+          problem(origin, table, id, 'invalid_record', `not a valid ${table}: ${m.issues.join('; ')}`),
         );
         return;
       }
@@ -302,7 +333,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
       else out.records.push(m.record);
       if (m.issues.length > 0)
         out.problems.push(
-          problem(origin, table, id, `schema: ${m.issues.slice(0, 5).join('; ')}`, 'warning'),
+          problem(origin, table, id, 'schema_warning', `schema: ${m.issues.slice(0, 5).join('; ')}`),
         );
     };
 
@@ -358,7 +389,14 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         list.push(r);
         bySession.set(k, list);
       }
-      const out: DbBatch = { table: 'todo', source: 'v1', records: [], problems: [], highWater: 0 };
+      const out: DbBatch = {
+        table: 'todo',
+        source: 'v1',
+        records: [],
+        problems: [],
+        highWater: 0,
+        revisit: new Set(),
+      };
       for (const [sid, list] of bySession) {
         const todos = list.map((r) =>
           clean({
@@ -370,6 +408,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         );
         push(out, v1, 'todo', sid, mapTodos(todos, sid, v1));
       }
+      for (const r of out.records) out.revisit.add(r);
       if (out.records.length > 0 || out.problems.length > 0) yield out;
     }
   } finally {
@@ -413,7 +452,7 @@ function mapV2Message(
   const sessionId = String(r.session_id);
   const data = json(r.data);
   if (!data || typeof data !== 'object') {
-    out.problems.push(problem(origin, 'session_message', id, 'data is not a JSON object', 'error'));
+    out.problems.push(problem(origin, 'session_message', id, 'invalid_record', 'data is not a JSON object'));
     return;
   }
   const d = data as Row;

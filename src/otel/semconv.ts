@@ -2,9 +2,9 @@
  * Every OpenTelemetry convention name the bridge emits, pinned here.
  *
  * The GenAI names live only in `@opentelemetry/semantic-conventions/incubating`, which may break in a
- * minor release; the package's own README advises copying them. These are the v1.41-era names (see
- * ../shared/reference/anchors.md §1), checked against the 1.45.0 incubating entry by
- * test/otel-semconv.test.ts. Nothing here imports the package at run time.
+ * minor release; the package's own README advises copying them. test/otel-units.test.ts checks each
+ * against the incubating entry of the installed package (`SEMCONV_PACKAGE_VERSION`). Nothing here
+ * imports the package at run time.
  */
 
 /** Semantic-conventions version these names were checked against (package 1.45.0, GenAI ≈ v1.41). */
@@ -105,6 +105,25 @@ export const ATTR_OPENCODE_SUBAGENT_COUNT = 'opencode.subagent.count';
 export const ATTR_OPENCODE_SUBAGENT_COST_USD = 'opencode.subagent.cost_usd';
 export const ATTR_OPENCODE_SUBAGENT_INPUT_TOKENS = 'opencode.subagent.usage.input_tokens';
 export const ATTR_OPENCODE_SUBAGENT_OUTPUT_TOKENS = 'opencode.subagent.usage.output_tokens';
+export const ATTR_OPENCODE_SUBAGENT_CACHE_READ_INPUT_TOKENS =
+  'opencode.subagent.usage.cache_read.input_tokens';
+export const ATTR_OPENCODE_SUBAGENT_CACHE_CREATION_INPUT_TOKENS =
+  'opencode.subagent.usage.cache_creation.input_tokens';
+export const ATTR_OPENCODE_SUBAGENT_REASONING_OUTPUT_TOKENS =
+  'opencode.subagent.usage.reasoning.output_tokens';
+/**
+ * Totals of an exchange's own LLM calls, on its root span. Not `gen_ai.usage.*`: the chat spans of the
+ * same trace carry those, and a backend summing the attribute over spans would count every token twice.
+ */
+export const ATTR_OPENCODE_EXCHANGE_COST_USD = 'opencode.exchange.cost_usd';
+export const ATTR_OPENCODE_EXCHANGE_INPUT_TOKENS = 'opencode.exchange.usage.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_OUTPUT_TOKENS = 'opencode.exchange.usage.output_tokens';
+export const ATTR_OPENCODE_EXCHANGE_CACHE_READ_INPUT_TOKENS =
+  'opencode.exchange.usage.cache_read.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_CACHE_CREATION_INPUT_TOKENS =
+  'opencode.exchange.usage.cache_creation.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_REASONING_OUTPUT_TOKENS =
+  'opencode.exchange.usage.reasoning.output_tokens';
 export const ATTR_OPENCODE_RETRY_ATTEMPT = 'opencode.retry.attempt';
 export const ATTR_OPENCODE_COMPACTION_AUTO = 'opencode.compaction.auto';
 export const ATTR_OPENCODE_COMPACTION_OVERFLOW = 'opencode.compaction.overflow';
@@ -146,6 +165,9 @@ export const METRIC_OPENCODE_EXCHANGES = 'opencode.exchanges';
 export const METRIC_BRIDGE_ROWS_INGESTED = 'opencode.bridge.rows_ingested';
 export const METRIC_BRIDGE_INGEST_ERRORS = 'opencode.bridge.ingest_errors';
 export const METRIC_BRIDGE_WATCH_LAG = 'opencode.bridge.watch_lag_seconds';
+export const METRIC_BRIDGE_PENDING_CHANGES = 'opencode.bridge.pending_changes';
+export const METRIC_BRIDGE_OLDEST_PENDING = 'opencode.bridge.oldest_pending_change_seconds';
+export const METRIC_BRIDGE_DEGRADED = 'opencode.bridge.degraded';
 export const METRIC_BRIDGE_LAST_INGEST = 'opencode.bridge.last_ingest_timestamp_seconds';
 export const METRIC_BRIDGE_EXPORT_BACKLOG = 'opencode.bridge.export_backlog_exchanges';
 export const METRIC_BRIDGE_SPANS_EXPORTED = 'opencode.bridge.spans_exported';

@@ -6,18 +6,21 @@
  * high-water mark) are skipped.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { databaseFingerprint } from '../ingest/db-fingerprint.ts';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
-import { HeapBudget, MAIN_HEAP_BUDGET_MB } from '../ingest/heap-budget.ts';
+import { HeapBudget } from '../ingest/heap-budget.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
-import { type Store, withSettings } from '../store/db.ts';
+import { DUCKDB_BUDGETS, HEAP_BUDGETS, PARSER_LIMITS } from '../resources.ts';
+import type { FileCheckpoint } from '../store/bookkeeping.ts';
+import type { Store } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
+import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
   forgetListing,
@@ -25,16 +28,11 @@ import {
   listingUnchanged,
   recordListing,
 } from '../store/file-checkpoints.ts';
-import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
+import { withoutStoredCopies } from '../store/unchanged.ts';
+import { StoreWriter, type WriteStats } from '../store/writer.ts';
 
-/** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
-const COMMIT_EVERY_BYTES = 64 * 1024 * 1024;
-/**
- * DuckDB during the bulk load (the derivation after it gets the store's own settings back): one
- * thread, since the parser thread has the other core, and 256 MB instead of 384 MB. Full-scale ingest
- * (docs/architecture.md): peak RSS ~1.13 GB -> ~1.0 GB, no slower.
- */
-const BULK_LOAD_SETTINGS = { memory_limit: '256MB', threads: 1 };
+/** The `source_listings` kind under which a database's fingerprint (src/ingest/db-fingerprint.ts) is kept. */
+const DATABASE_LISTING = 'database';
 
 export interface IngestOptions {
   source?: string;
@@ -78,7 +76,7 @@ export class Ingestor {
   private pool: JsonParserPool | null = null;
   private readonly databases = new Map<string, DatabaseSource>();
   private bytesSinceCommit = 0;
-  private readonly heap = new HeapBudget(MAIN_HEAP_BUDGET_MB);
+  private readonly heap = new HeapBudget(HEAP_BUDGETS.mainMb);
   private readonly progress: (p: Progress) => void;
 
   constructor(
@@ -106,12 +104,12 @@ export class Ingestor {
   async bulk(): Promise<IngestSummary> {
     const t0 = performance.now();
     let ok = false;
-    await withSettings(this.store.conn, BULK_LOAD_SETTINGS, async () => {
+    await this.store.settings.during(DUCKDB_BUDGETS.bulkLoad, async () => {
       await this.writer.startBulk();
       try {
         for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
         if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
-        // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
+        // the parser threads' heaps are not kept through the derivation; the pool starts
         // them again for a later large change (small ones are parsed on this thread)
         await this.pool?.close();
         this.progress({ phase: 'deriving', done: 0, total: 0 });
@@ -130,16 +128,26 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
-    if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
-      // derived columns commit with their rows, so a crash never leaves them stale
-      await this.writer.finalize();
-      await this.writer.commitBulk();
-      this.bytesSinceCommit = 0;
-    }
+    // derived columns commit with their rows, so a crash never leaves them stale
+    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) await this.commitNow();
   }
 
-  /** Reads the rows of one database changed since its high-water marks. */
-  async applyDatabase(dbFile: string): Promise<Applied> {
+  /** Commits the bulk transaction now (its derived columns with it). */
+  async commitNow(): Promise<void> {
+    await this.writer.finalize();
+    await this.writer.commitBulk();
+    this.bytesSinceCommit = 0;
+  }
+
+  /**
+   * Reads the rows of one database changed since its high-water marks. `batchSize` rows per write
+   * (default 5,000); `commitEach` commits the bulk transaction after every batch (with its high-water
+   * mark), so live mode can apply a change too big for one transaction in pieces.
+   */
+  async applyDatabase(
+    dbFile: string,
+    o: { batchSize?: number; commitEach?: boolean } = {},
+  ): Promise<Applied> {
     const { writer, summary } = this;
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     let src = this.databases.get(dbFile);
@@ -147,23 +155,47 @@ export class Ingestor {
       src = new DatabaseSource(dbFile);
       this.databases.set(dbFile, src);
     }
+    const conn = this.store.conn;
     try {
       if (!src.changed()) return applied;
+      // taken before the read: a commit after this point changes it, so the next start reads again
+      const fingerprint = databaseFingerprint(dbFile);
+      if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
+        src.unchanged(); // nothing committed since the last complete read: not one row is read
+        return applied;
+      }
       // a database replaced by another file (restored, re-imported) is read again from the start
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
-      for (const batch of src.read({ since })) {
+      let wrote = false;
+      for (const batch of src.read({ since, batchSize: o.batchSize })) {
         summary.dbRowsRead += batch.records.length;
-        applied.rows += batch.records.length;
-        await writer.writeBatch(batch.records, batch.problems);
-        await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
-        await this.wrote(batch.records.reduce((n, r) => n + r.raw.length, 0));
+        // rows read again at the high-water mark and todo lists: only what differs from the store
+        const records = await withoutStoredCopies(conn, batch.records, batch.revisit);
+        applied.rows += records.length;
+        if (records.length > 0 || batch.problems.length > 0) {
+          await writer.writeBatch(records, batch.problems);
+          wrote = true;
+        }
+        if (batch.highWater !== since[batch.table]) {
+          await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
+          wrote = true;
+        }
+        await this.wrote(records.reduce((n, r) => n + r.raw.length, 0));
+        if (o.commitEach) await this.commitNow();
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
+      // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
+      // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
+      // one bookkeeping row moves whole blocks, while comparing again next time is cheap.
+      if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
-      await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+      await writer.writeBatch(
+        [],
+        [{ sourcePath: dbFile, code: 'unreadable_source', severity: 'error', reason: e.message }],
+      );
       applied.failed.push(dbFile);
     }
     return applied;
@@ -171,9 +203,7 @@ export class Ingestor {
 
   private parserPool(): JsonParserPool {
     if (!this.pool) {
-      this.pool = new JsonParserPool(
-        this.opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
-      );
+      this.pool = new JsonParserPool(this.opts.workers ?? PARSER_LIMITS.threads());
     }
     return this.pool;
   }
@@ -281,17 +311,22 @@ export class Ingestor {
     return sessions.size;
   }
 
-  /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
+  /**
+   * After a failed (rolled back) transaction: forget what was cached about the store's contents, and
+   * that the databases were read (their rows are read again from the stored high-water marks).
+   */
   invalidate(): void {
     this.writer.invalidate();
+    this.bytesSinceCommit = 0;
+    for (const d of this.databases.values()) d.forget();
   }
 
-  /** Records that a file is definitely unreadable (after live retries gave up). */
+  /** Records that a file is definitely unreadable: invalid JSON after live retries gave up. */
   async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
     const known = await hasFileCheckpoint(this.store.conn, ref.path);
     await this.writer.writeBatch(
       [],
-      [{ sourcePath: ref.path, severity: 'error', reason }],
+      [{ sourcePath: ref.path, code: 'invalid_json', severity: 'error', reason }],
       [checkpoint(ref, 'error', known)],
     );
   }

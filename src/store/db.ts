@@ -3,7 +3,9 @@ import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { migrateUp } from './migrate.ts';
+import { StoreSettings } from './settings.ts';
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   const base =
@@ -63,6 +65,8 @@ export interface Store {
   path: string;
   instance: DuckDBInstance;
   conn: DuckDBConnection;
+  /** the only way to change the instance's DuckDB settings while it runs */
+  settings: StoreSettings;
   close(): void;
 }
 
@@ -79,20 +83,30 @@ export const STORE_CATALOG = 'store';
 
 /**
  * Rows per row group. DuckDB's default (122,880) makes every commit of a growing table append to one
- * big last row group, which the next checkpoint rewrites whole: with raw JSON parts (~7 KB a row) that
- * is up to ~860 MB per commit, spilled through temp files. 2,048 rows (one vector) keep that tail small:
- * a full-scale ingest commits in ~7 s instead of ~45 s (docs/architecture.md, "Decisions and measurements").
+ * big last row group, which the next checkpoint rewrites whole: with raw JSON parts that is hundreds
+ * of MB per commit, spilled through temp files. 2,048 rows (one vector) keep that tail small
+ * (measurements: docs/perf-log.md).
  * It is an ATTACH option that is not stored in the file, so the store is always attached, never opened
  * as the instance's main database.
  */
 export const ROW_GROUP_SIZE = 2048;
+
+/**
+ * The storage format new writes use. DuckDB writes files readable by 1.0 unless told otherwise, and in
+ * that format long strings (the raw JSON: ~90% of the bytes) are stored uncompressed; from v1.2.0 on
+ * it compresses them with ZSTD, chosen on its own per segment (docs/architecture.md, "Store size":
+ * the store is ~1/3 of its source instead of ~1.5x). v1.2.0 is the oldest format with it, so any
+ * DuckDB from 1.2 can still open the store. An older store attached this way keeps its old row groups
+ * as they are and writes new ones compressed (`ocbridge backup` + `restore` rewrites them all).
+ */
+export const STORAGE_VERSION = 'v1.2.0';
 
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
   checkStoreFile(path, opts.readOnly === true);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
-    memory_limit: opts.memoryLimit ?? '384MB',
+    memory_limit: opts.memoryLimit ?? DUCKDB_BUDGETS.storeMemoryLimit,
   };
   if (opts.threads) config.threads = String(opts.threads);
   const instance = await DuckDBInstance.create(':memory:', config);
@@ -105,7 +119,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
   };
   const conn = await connect();
   try {
-    const mode = opts.readOnly ? 'READ_ONLY' : 'READ_WRITE';
+    const mode = opts.readOnly ? 'READ_ONLY' : `READ_WRITE, STORAGE_VERSION '${STORAGE_VERSION}'`;
     await conn.run(
       `ATTACH '${path.replaceAll("'", "''")}' AS ${STORE_CATALOG} (${mode}, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
     );
@@ -118,11 +132,14 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
     throw new Error(`cannot open the store ${path}: ${msg}`);
   }
   if (!opts.readOnly && opts.migrate !== false) await migrateUp(conn);
+  const settings = new StoreSettings(instance, { memory_limit: config.memory_limit as string });
   return {
     path,
     instance,
     conn,
+    settings,
     close() {
+      settings.close();
       conn.closeSync();
       instance.closeSync();
     },
@@ -130,26 +147,14 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
 }
 
 /**
- * Runs `fn` with DuckDB settings changed for the whole instance (`SET memory_limit`, `SET threads`, …)
- * and puts the previous values back after, whether `fn` succeeded or not (as `current_setting` shows
- * them: a memory limit comes back rounded to 0.1 MiB).
+ * True for a DuckDB error after which the instance must not be used any more: "database has been
+ * invalidated" and other FATAL or INTERNAL errors (every later statement fails), and a failed COMMIT.
+ * A commit that ran out of memory leaves the in-memory primary-key index of @duckdb/node-api
+ * 1.5.6-r.1 damaged: retrying the same batch then raised "Corrupted unique ART index
+ * PRIMARY_parts_0" and invalidated the database (docs/architecture.md, "Live mode"). A new instance
+ * reads the index back from the file, so the way on is a restart.
  */
-export async function withSettings<T>(
-  conn: DuckDBConnection,
-  settings: Record<string, string | number>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const set = (name: string, value: string | number) =>
-    conn.run(`SET ${name} = '${String(value).replaceAll("'", "''")}'`);
-  const before: [string, string][] = [];
-  try {
-    for (const [name, value] of Object.entries(settings)) {
-      const r = await conn.runAndReadAll(`SELECT current_setting('${name}')`);
-      before.push([name, String(r.getRows()[0]?.[0])]);
-      await set(name, value); // a setting that fails to apply still has its earlier ones put back
-    }
-    return await fn();
-  } finally {
-    for (const [name, value] of before.reverse()) await set(name, value);
-  }
+export function isFatalDuckDbError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return /database has been invalidated|FATAL Error|INTERNAL Error|Failed to commit/i.test(m);
 }
