@@ -1,7 +1,7 @@
 // Plain JavaScript, run by bin/ocbridge.js: start-up without the TypeScript loader.
 //
-// Loading the CLI through tsx costs ~0.5 s of every start on 2 cores: Node 20 runs module hooks on a
-// separate thread, and each of the ~100 source files makes a resolve and a load round trip to it.
+// Loading the CLI through tsx slows every start: Node 20 runs module hooks on a separate thread, and
+// each source file makes a resolve and a load round trip to it.
 // So the bin runs an esbuild bundle of src/cli/main.ts instead, built on the first start after any
 // change under src/ and cached in node_modules/.cache/ocbridge/<key>/ (key: every source file's path,
 // size and mtime). Nothing to remember: a stale bundle is never used (the key changes), a bundle that

@@ -24,7 +24,7 @@ const positiveInt = (v: string) => {
 /**
  * Commands whose modules load the OpenTelemetry SDK, the HTTP API and the like: imported only when
  * the command line names one of them (or asks for the full help), so `ingest` and `query` start
- * without them (~0.5-1 s less on 2 cores).
+ * without them.
  */
 const LAZY_COMMANDS: Record<string, readonly string[]> = {
   run: ['run'],

@@ -8,6 +8,7 @@ import { createMetrics } from '../otel/metrics/index.ts';
 import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
+import { failCommitsFromEnv, type LiveStatus } from '../pipeline/live-status.ts';
 import { BridgeStatus } from '../pipeline/readiness.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
@@ -24,6 +25,26 @@ const metricsInt = (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
+
+/** Exit code of `run` when the store cannot apply changes any more (EX_TEMPFAIL: restart me). */
+export const EXIT_RESTART = 75;
+
+/** The live status as /api/health shows it (snake_case, seconds, ISO times). */
+export function liveStatusJson(s: LiveStatus): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    pending_changes: s.pendingChanges,
+    oldest_pending_s: Math.round(s.oldestPendingMs / 100) / 10,
+    failing_since: iso(s.failingSince),
+    consecutive_failures: s.consecutiveFailures,
+    last_error: s.lastError,
+    retry_in_s: Math.round(s.retryInMs / 100) / 10,
+    derive_pending: s.derivePending,
+    derive_failing_since: iso(s.deriveFailingSince),
+    derive_last_error: s.deriveLastError,
+    fatal: s.fatal,
+  };
+}
 
 interface RunOptions extends HttpOptions {
   source?: string;
@@ -103,7 +124,7 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const bridge = new LiveBridge(store, { source: o.source, logger });
+      const bridge = new LiveBridge(store, { source: o.source, logger, beforeCommit: failCommitsFromEnv() });
       metrics.attach(bridge);
       const off = tracesOffReason(otel);
       if (off) logger.info(`${off}: no traces exported`);
@@ -127,7 +148,15 @@ export function registerRunCommand(program: Command): void {
               store,
               intervalMs: o.healthInterval * 1000,
               logger,
-              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              context: () => {
+                const live = bridge.status;
+                return {
+                  watchLagMs: live.oldestPendingMs,
+                  pendingChanges: live.pendingChanges,
+                  applyError: live.lastError ?? live.deriveLastError,
+                  sources: sourceStates(null, o.source),
+                };
+              },
               onResults: (r) => metrics.recordHealth(toMetricResults(r)),
             })
           : null;
@@ -148,11 +177,15 @@ export function registerRunCommand(program: Command): void {
           if (!health) throw new Error('health checks are off (--health-interval 0)');
           return health.runNow();
         },
-        readiness: (): Readiness => ({
-          ready: status.ready,
-          ingest: { ...status.snapshot() },
-          ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
-        }),
+        readiness: (): Readiness => {
+          const live = bridge.status;
+          return {
+            ready: status.ready,
+            degraded: live.degraded,
+            ingest: { ...status.snapshot(), ...liveStatusJson(live) },
+            ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
+          };
+        },
         dataVersion: () => status.dataVersion(),
       });
       addWebView(app, o);
@@ -181,10 +214,29 @@ export function registerRunCommand(program: Command): void {
         })();
         return stopping;
       };
+      // DuckDB is unusable (invalidated) or applying failed for too long: exit for the supervisor to
+      // restart; the restart catches up from the store's checkpoints (nothing applied is lost)
+      bridge.once('fatal', (err) => {
+        status.failed();
+        logger.fatal({ err, exitCode: EXIT_RESTART }, 'exiting: restart me to catch up');
+        removeState();
+        logger.flush();
+        setTimeout(() => process.exit(EXIT_RESTART), 200).unref();
+      });
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       const t0 = performance.now();
-      const summary = await bridge.start();
+      let summary: Awaited<ReturnType<LiveBridge['start']>>;
+      try {
+        summary = await bridge.start();
+      } catch (err) {
+        // the API keeps the process alive: without this it would stay "starting" for ever
+        status.failed();
+        logger.fatal({ err }, 'loading the history failed');
+        removeState();
+        logger.flush();
+        process.exit(1);
+      }
       logger.info(
         {
           seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
