@@ -635,6 +635,10 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
       'task',
     ]);
     disposeApp(a);
+    // an empty token (OCBRIDGE_API_TOKEN= in a compose file) is no token
+    const open = createApp({ store, apiToken: '' });
+    expect((await open.request('/api/sessions')).status).toBe(200);
+    disposeApp(open);
     // without a local credential there are no internal routes
     expect((await app.request('/internal/query', { method: 'POST', body: '{}' })).status).toBe(401);
   });

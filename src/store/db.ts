@@ -1,5 +1,5 @@
 /** Opening the DuckDB store: one writer process, read-only opens for queries. */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -20,6 +20,45 @@ export class StoreLockedError extends Error {
         `Stop the other ocbridge, or use --db to pick another file. (${cause})`,
     );
   }
+}
+
+/** The --db file is missing (for a reader) or is not a store: the message says what to do instead. */
+export class StoreFileError extends Error {}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Checks the store file before DuckDB sees it (DuckDB would try to load its SQLite extension). */
+export function checkStoreFile(path: string, readOnly: boolean): void {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = Buffer.alloc(16);
+      head = head.subarray(0, readSync(fd, head, 0, 16, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && readOnly)
+      throw new StoreFileError(`no store at ${path}: create it with: ocbridge ingest --db ${path}`);
+    if (code === 'ENOENT' || code === 'EISDIR') {
+      if (code === 'EISDIR')
+        throw new StoreFileError(
+          `${path} is a directory: give --db a file (e.g. ${join(path, 'ocbridge.duckdb')})`,
+        );
+      return;
+    }
+    throw e;
+  }
+  if (head.toString('latin1') === SQLITE_MAGIC)
+    throw new StoreFileError(
+      `${path} is a SQLite database (OpenCode's opencode.db?), not an ocbridge store: read it with --source ${path} and leave --db to the store (default ${defaultDbPath()})`,
+    );
+  if (head.length >= 12 && head.subarray(8, 12).toString('latin1') !== 'DUCK')
+    throw new StoreFileError(
+      `${path} is not an ocbridge store (not a DuckDB file): give --db a store file, or a new path`,
+    );
 }
 
 export interface Store {
@@ -63,6 +102,7 @@ export const ROW_GROUP_SIZE = 2048;
 export const STORAGE_VERSION = 'v1.2.0';
 
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
+  checkStoreFile(path, opts.readOnly === true);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
