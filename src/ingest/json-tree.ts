@@ -15,6 +15,13 @@ import {
   subdirs,
   takeListing,
 } from './list-dirs.mjs';
+import {
+  boundJson,
+  boundReason,
+  isStackOverflow,
+  MAX_INPUT_BYTES,
+  MAX_STRING_CHARS,
+} from './bounded-json.ts';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
@@ -145,23 +152,48 @@ export interface ParsedFile {
   problems: IngestProblem[];
 }
 
-/** Reads and maps one file. Never throws: a bad file yields one problem with a clear reason. */
+/**
+ * Reads and maps one file. Never throws: a bad file yields one problem with a clear reason. A file over
+ * the size limit, or too deep to map, is stored bounded (bounded-json.ts) with a warning saying so.
+ */
 export function parseJsonFile(ref: JsonFileRef): ParsedFile {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(ref.path, 'utf8');
+    bytes = readFileSync(ref.path);
   } catch (e) {
     return fail(ref, `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  if (bytes.length > MAX_INPUT_BYTES) return parseBounded(ref, bytes, MAX_STRING_CHARS);
+  const text = bytes.toString('utf8');
   if (text.trim() === '')
     return fail(ref, 'empty file (OpenCode may be writing it; retried on the next change)');
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
+    if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
     return fail(ref, `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
   }
-  return mapJsonObject(ref, obj);
+  try {
+    return mapJsonObject(ref, obj);
+  } catch (e) {
+    if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
+    return fail(ref, `unmappable: ${(e as Error).message}`);
+  }
+}
+
+/** Maps a file with the bounds applied (long strings cut to `maxChars`, deep subtrees cut). */
+function parseBounded(ref: JsonFileRef, bytes: Uint8Array, maxChars: number): ParsedFile {
+  const b = boundJson(bytes, maxChars);
+  let parsed: ParsedFile;
+  try {
+    parsed = mapJsonObject(ref, JSON.parse(new TextDecoder().decode(b.bytes)));
+  } catch (e) {
+    return fail(ref, `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
+  }
+  if (parsed.records.length > 0)
+    parsed.problems.push({ sourcePath: ref.path, severity: 'warning', reason: boundReason(bytes.length, b) });
+  return parsed;
 }
 
 export function mapJsonObject(ref: JsonFileRef, obj: unknown): ParsedFile {

@@ -6,6 +6,14 @@
  */
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import {
+  type BoundedJson,
+  boundJson,
+  boundReason,
+  isStackOverflow,
+  MAX_INPUT_BYTES,
+  MAX_STRING_CHARS,
+} from './bounded-json.ts';
 import { mapMessage, mapPart, mapProject, mapSession, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin, SourceKind } from './records.ts';
 
@@ -51,10 +59,21 @@ const num = (v: unknown): number | undefined =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/**
+ * The JSON columns of the row being mapped are parsed with the bounds of bounded-json.ts when the
+ * column is over the size limit, or when the row is mapped again after overflowing the stack (`deep`);
+ * what was cut is collected for the row's warning. Mapping is synchronous, so one row at a time.
+ */
+const rowBounds: { deep: boolean; cut: { size: number; r: BoundedJson }[] } = { deep: false, cut: [] };
+
 function json(v: unknown): unknown {
   if (typeof v !== 'string') return undefined;
   try {
-    return JSON.parse(v);
+    if (v.length <= MAX_INPUT_BYTES && !rowBounds.deep) return JSON.parse(v);
+    const bytes = Buffer.from(v, 'utf8');
+    const r = boundJson(bytes, bytes.length > MAX_INPUT_BYTES ? MAX_STRING_CHARS : Number.POSITIVE_INFINITY);
+    if (r.truncatedStrings + r.cutSubtrees > 0) rowBounds.cut.push({ size: bytes.length, r });
+    return JSON.parse(new TextDecoder().decode(r.bytes));
   } catch {
     return undefined;
   }
@@ -176,6 +195,34 @@ function problem(
 }
 
 /**
+ * Maps one row; a row too deep to map in full is mapped again with its JSON columns bounded. A row
+ * stored bounded gets a warning saying what was cut.
+ */
+function mapBounded(r: Row, out: DbBatch, map: (r: Row, out: DbBatch) => void, where: string): void {
+  const n = out.records.length;
+  const p = out.problems.length;
+  rowBounds.cut = [];
+  try {
+    map(r, out);
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+    out.records.length = n;
+    out.problems.length = p;
+    rowBounds.cut = [];
+    rowBounds.deep = true;
+    try {
+      map(r, out);
+    } finally {
+      rowBounds.deep = false;
+    }
+  }
+  if (out.records.length > n)
+    for (const { size, r: cut } of rowBounds.cut)
+      out.problems.push({ sourcePath: where, reason: boundReason(size, cut), severity: 'warning' });
+  rowBounds.cut = [];
+}
+
+/**
  * One OpenCode database, kept open read-only between reads. A persistent connection matters in live
  * mode: opening and closing a WAL database touches its `-wal` file, which would wake the watcher
  * again, and `PRAGMA data_version` (changes when another connection commits) tells cheaply whether
@@ -265,7 +312,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         const tu = num(r.time_updated);
         if (tu !== undefined && tu > out.highWater) out.highWater = tu;
         try {
-          map(r, out);
+          mapBounded(r, out, map, `${path}#${table}/${String(r.id)}`);
         } catch (e) {
           out.problems.push(
             problem(

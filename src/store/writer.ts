@@ -108,6 +108,7 @@ export interface WriteStats {
 
 export const PROBLEM_REASONS = [
   'schema_warning',
+  'bounded_input',
   'invalid_json',
   'invalid_record',
   'unreadable_file',
@@ -116,6 +117,7 @@ export const PROBLEM_REASONS = [
 
 /** A low-cardinality name for an ingest problem's reason (for metrics; the full text is in ingest_errors). */
 export function problemReason(reason: string, severity: string): string {
+  if (reason.startsWith('bounded:')) return 'bounded_input';
   if (severity === 'warning' || reason.startsWith('schema:')) return 'schema_warning';
   if (/invalid JSON|empty file/.test(reason)) return 'invalid_json';
   if (/^not a valid|not a JSON object/.test(reason)) return 'invalid_record';
