@@ -6,6 +6,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import {
+  boundJson,
+  boundReason,
+  isStackOverflow,
+  MAX_INPUT_BYTES,
+  MAX_STRING_CHARS,
+} from './bounded-json.ts';
+import {
   type DirListing,
   KINDS,
   kindOf,
@@ -15,13 +22,6 @@ import {
   subdirs,
   takeListing,
 } from './list-dirs.mjs';
-import {
-  boundJson,
-  boundReason,
-  isStackOverflow,
-  MAX_INPUT_BYTES,
-  MAX_STRING_CHARS,
-} from './bounded-json.ts';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
 import type { IngestProblem, IngestRecord, Origin } from './records.ts';
 
