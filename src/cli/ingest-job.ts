@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { HeapBudget, MAIN_HEAP_BUDGET_MB } from '../ingest/heap-budget.ts';
@@ -20,10 +20,12 @@ import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
 import {
   changedFiles,
+  clearFolderErrors,
   forgetListing,
   hasFileCheckpoint,
   listingUnchanged,
   recordListing,
+  UNREADABLE_FOLDER,
 } from '../store/file-checkpoints.ts';
 import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
 
@@ -187,15 +189,28 @@ export class Ingestor {
       this.summary.filesSeen += files;
       // the same listing as the last complete ingest of this kind: nothing to compare file by file
       const digest = tree.digest(kind);
-      if (await listingUnchanged(conn, root, kind, files, digest)) {
+      const unreadable = tree.unreadable(kind);
+      if (unreadable.length === 0 && (await listingUnchanged(conn, root, kind, files, digest))) {
         this.summary.filesSkippedUnchanged += files;
         continue;
       }
       const refs = tree.refs(kind);
       await forgetListing(conn, root, kind);
       const applied = await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
-      // a file that failed is tried again next time, so its listing is not recorded as done
-      if (applied.failed.length === 0) await recordListing(conn, root, kind, refs.length, digest);
+      // a folder that cannot be listed is an error of its own (its files are not even known)
+      await clearFolderErrors(conn, join(root, kind));
+      await this.writer.writeBatch(
+        [],
+        unreadable.map((u) => ({
+          sourcePath: u.path,
+          severity: 'error' as const,
+          reason: `${UNREADABLE_FOLDER}: ${u.code} (its files are not stored until it can be read)`,
+        })),
+      );
+      for (const u of unreadable) this.summary.unreadableSources.push(u.path);
+      // a file or folder that failed is tried again next time, so its listing is not recorded as done
+      if (applied.failed.length === 0 && unreadable.length === 0)
+        await recordListing(conn, root, kind, refs.length, digest);
     }
   }
 

@@ -47,6 +47,8 @@ export interface JsonTreeListing {
   /** A digest of the kind's listing (paths, sizes, mtimes), without building the refs. */
   digest(kind: JsonFileKind): string;
   refs(kind: JsonFileKind): JsonFileRef[];
+  /** The kind's folders that exist but could not be listed (their files are not in `refs`). */
+  unreadable(kind: JsonFileKind): { path: string; code: string }[];
 }
 
 /**
@@ -67,7 +69,7 @@ export async function listJsonTreeLazy(
   const mine = listDirs(root, dirs, l.cursor);
   const theirs: DirListing = l.worker
     ? await l.worker
-    : { names: [], dirIndex: [], sizes: [], mtimesUs: [], segments: [] };
+    : { names: [], dirIndex: [], sizes: [], mtimesUs: [], segments: [], unreadable: [] };
   // where each folder's files are: which listing, first index, count (each listing is ascending by
   // folder, and a folder's files are in one listing, together)
   const from: DirListing[] = new Array(dirs.length);
@@ -101,6 +103,13 @@ export async function listJsonTreeLazy(
   };
   return {
     files,
+    unreadable(kind) {
+      const [lo, hi] = kindRange(kind);
+      return [...mine.unreadable, ...theirs.unreadable]
+        .filter((u) => u.dir >= lo && u.dir < hi)
+        .sort((x, y) => x.dir - y.dir)
+        .map((u) => ({ path: `${root}${sep}${dirs[u.dir]}`, code: u.code }));
+    },
     digest(kind) {
       // the digests of the kind's blocks (hashed by the threads that listed them), in folder order
       const segments = [...mine.segments, ...theirs.segments]

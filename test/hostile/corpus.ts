@@ -4,15 +4,19 @@
  * JSON tree. A test writes the same corpus twice, once with its hostile input and once clean, and
  * compares the two stores.
  */
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { queryRows } from '../../src/store/query.ts';
-import { cli } from '../support/cli.ts';
+import { type CliResult, cli } from '../support/cli.ts';
 import { tempDir, writeStorage } from '../support/datadir.ts';
 import { ENTITY_TABLES, storeSnapshot } from '../support/snapshot.ts';
 
 const T0 = 1_767_312_000_000;
 const EXTRA = '<extra>';
+const BIN = fileURLToPath(new URL('../../bin/ocbridge.js', import.meta.url));
 
 export interface CorpusOptions {
   /** The tool part's output (the large input of the size test). */
@@ -102,10 +106,32 @@ export function writeCorpus(dir: string, o: CorpusOptions = {}): string {
   return dir;
 }
 
-/** `ocbridge ingest` of a source into a new store; its result and how long it took. */
-export function ingestCli(source: string, db = join(tempDir('ocb-hostile-'), 'store.duckdb'), env = {}) {
+/** The user the tests run a child as when root must not be root (root reads mode 000 folders). */
+export const NOBODY = { uid: 65534, gid: 65534 };
+
+/**
+ * Runs `ocbridge` as another user (`spawnSync` with `uid`/`gid`: the child drops root's privileges
+ * before it starts). The caller makes the paths the child needs accessible to that user.
+ */
+export function cliAs(user: { uid: number; gid: number }, args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: tmpdir() },
+    timeout: 120_000,
+    ...user,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `ocbridge ingest` of a source into a new store (as `user` if given); its result and how long it took. */
+export function ingestCli(
+  source: string,
+  db = join(tempDir('ocb-hostile-'), 'store.duckdb'),
+  user?: { uid: number; gid: number },
+) {
   const t0 = performance.now();
-  const r = cli(['ingest', '--source', source, '--db', db, '--no-progress', '--format', 'json'], env);
+  const args = ['ingest', '--source', source, '--db', db, '--no-progress', '--format', 'json'];
+  const r = user ? cliAs(user, args) : cli(args);
   return { ...r, db, seconds: (performance.now() - t0) / 1000 };
 }
 
