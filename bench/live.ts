@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { Ingestor } from '../src/cli/ingest-job.ts';
-import { LiveBridge } from '../src/cli/live-job.ts';
 import { discoverSources } from '../src/ingest/discover.ts';
+import { Ingestor } from '../src/pipeline/ingestor.ts';
+import { LiveBridge } from '../src/pipeline/live-bridge.ts';
 import { openStore } from '../src/store/db.ts';
 
 const { values } = parseArgs({

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadPricingSnapshot, type ModelPrice } from '../src/domain/pricing/index.ts';
 import type { Store } from '../src/store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../src/store/derive/index.ts';
-import { loadPricingSnapshot, type ModelPrice } from '../src/store/pricing/index.ts';
 import { DataDir, rows, stepFinish, stepStart, T0, type Tok } from './support/analytics.ts';
 
 let store: Store | undefined;

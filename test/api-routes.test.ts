@@ -7,9 +7,10 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, disposeApp, type RequestObservation } from '../src/api/server.ts';
+import { createApp, disposeApp } from '../src/api/server.ts';
+import type { RequestObservation } from '../src/domain/request-observation.ts';
+import { traceIdFor } from '../src/domain/trace-ids.ts';
 import type { Store } from '../src/store/db.ts';
-import { traceIdFor } from '../src/store/trace-ids.ts';
 import { DataDir, rows, stepFinish, stepStart, T0, tool, withSubagent } from './support/analytics.ts';
 
 let store: Store;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runIngest } from '../src/cli/ingest-job.ts';
-import { LiveBridge } from '../src/cli/live-job.ts';
+import { runIngest } from '../src/pipeline/ingestor.ts';
+import { LiveBridge } from '../src/pipeline/live-bridge.ts';
 import { backupStore, restoreStore } from '../src/store/backup.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { runHealthChecks } from '../src/store/health/index.ts';

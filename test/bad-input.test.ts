@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../src/store/db.ts';
+import { discoverSources } from '../src/ingest/discover.ts';
+import { Ingestor } from '../src/pipeline/ingestor.ts';
+import { openStore, type Store } from '../src/store/db.ts';
 import { cli } from './support/cli.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ingestInto, rows } from './support/store.ts';
@@ -59,6 +61,26 @@ describe('bad input never crashes the ingest and never loses the rest', () => {
     expect(String(errs[1]?.reason)).toMatch(/empty file/);
     expect(String(errs[2]?.reason)).toMatch(/invalid JSON/);
     expect(await rows(store, 'SELECT part_id FROM parts')).toEqual([{ part_id: 'prt_ok' }]);
+  });
+
+  it('each problem carries its code (the metrics label), decided where it is found, not from its text', async () => {
+    const dir = tempDir();
+    session(dir);
+    writeStorage(dir, 'part/msg_1/prt_empty.json', '');
+    writeStorage(dir, 'part/msg_1/prt_trunc.json', '{"id": "prt_trunc", "type": "te');
+    writeStorage(dir, 'part/msg_1/prt_array.json', '[1, 2]');
+    writeStorage(dir, 'message/ses_a/msg_2.json', {
+      id: 'msg_2',
+      sessionID: 'ses_a',
+      role: 'assistant',
+      modelID: 42,
+      time: { created: T0 + 1 },
+    });
+    store = await openStore(join(tempDir('ocb-db-'), 'store.duckdb'));
+    const ingestor = new Ingestor(store, discoverSources(dir), { workers: 0 });
+    await ingestor.bulk();
+    await ingestor.close();
+    expect(ingestor.writer.stats.problems).toEqual({ invalid_json: 2, invalid_record: 1, schema_warning: 1 });
   });
 
   it('keeps a record whose fields have wrong types, minus those fields, and warns', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { runIngest } from '../src/cli/ingest-job.ts';
+import { runIngest } from '../src/pipeline/ingestor.ts';
 import { openStore } from '../src/store/db.ts';
 import { tempDir, V1_DDL, writeStorage } from './support/datadir.ts';
 import { storeSnapshot } from './support/snapshot.ts';

@@ -11,7 +11,7 @@ import {
   errorInputFromMessageError,
   errorInputFromToolError,
   joinErrorText,
-} from '../src/store/errors/index.ts';
+} from '../src/domain/errors/index.ts';
 
 const Example = z.object({
   id: z.string(),

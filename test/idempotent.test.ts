@@ -2,7 +2,7 @@ import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runIngest } from '../src/cli/ingest-job.ts';
+import { runIngest } from '../src/pipeline/ingestor.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { FakeDb, tempDir, writeStorage } from './support/datadir.ts';
 import { ENTITY_TABLES, storeSnapshot } from './support/snapshot.ts';

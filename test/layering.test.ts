@@ -3,16 +3,21 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * Imports flow one way along the data path: ingest → store → otel | api → cli. A module may import
- * its own stage, an earlier one, or a top-level `src/*.ts`; otel and api are peers and stay apart.
- * The corpus generator (`src/gen`) stands alone; only the CLI uses it.
+ * Imports flow one way along the data path: ingest → store → otel | api → pipeline → cli. The pure
+ * domain rules (`src/domain`: pricing, error taxonomy, trace IDs, provider names) import nothing of
+ * the project and every stage may use them. A module may import its own stage, an earlier one, or a
+ * top-level `src/*.ts`; otel and api are peers and stay apart; the engine (`src/pipeline`: bulk load,
+ * live following, derivation scheduling, trace-export loop) sits under the CLI, which only parses
+ * arguments and wires. The corpus generator (`src/gen`) stands alone; only the CLI uses it.
  */
 const ALLOWED: Record<string, readonly string[]> = {
-  ingest: ['ingest'],
-  store: ['ingest', 'store'],
-  otel: ['ingest', 'store', 'otel'],
-  api: ['ingest', 'store', 'api'],
-  cli: ['ingest', 'store', 'otel', 'api', 'gen', 'cli'],
+  domain: ['domain'],
+  ingest: ['domain', 'ingest'],
+  store: ['domain', 'ingest', 'store'],
+  otel: ['domain', 'ingest', 'store', 'otel'],
+  api: ['domain', 'ingest', 'store', 'api'],
+  pipeline: ['domain', 'ingest', 'store', 'otel', 'pipeline'],
+  cli: ['domain', 'ingest', 'store', 'otel', 'api', 'pipeline', 'gen', 'cli'],
   gen: ['gen'],
 };
 const SRC = resolve(import.meta.dirname, '..', 'src');

@@ -159,7 +159,7 @@ describe('Prometheus scrapes ocbridge run', () => {
     expect(await scalar('sum(resets(opencode_tokens_total[2m]))')).toBe(0);
     expect(await scalar('sum(increase(opencode_tokens_total[2m]))')).toBe(0);
     expect(await scalar('sum(increase(opencode_sessions_total[2m]))')).toBe(0);
-    expect(await scalar('sum(resets(gen_ai_client_operation_duration_count[2m]))')).toBe(0);
+    expect(await scalar('sum(resets(gen_ai_client_operation_duration_seconds_count[2m]))')).toBe(0);
   }, 40_000);
 
   it('live data is what increase() sees', async () => {

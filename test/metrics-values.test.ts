@@ -109,7 +109,8 @@ describe('usage metrics from the store', () => {
     const chat = sum(
       p.filter(
         (x) =>
-          x.name === 'gen_ai_client_operation_duration_count' && x.labels.gen_ai_operation_name === 'chat',
+          x.name === 'gen_ai_client_operation_duration_seconds_count' &&
+          x.labels.gen_ai_operation_name === 'chat',
       ),
     );
     expect(chat).toBe(calls);

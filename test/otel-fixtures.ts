@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { classifyError } from '../src/domain/errors/taxonomy.ts';
 import { openStore, type Store } from '../src/store/db.ts';
-import { classifyError } from '../src/store/errors/taxonomy.ts';
 import { tempDir } from './support/datadir.ts';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);

@@ -5,8 +5,8 @@
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spanIdFor, spanKey, traceIdFor } from '../src/domain/trace-ids.ts';
 import { exportTraces } from '../src/otel/export.ts';
-import { spanIdFor, spanKey, traceIdFor } from '../src/otel/ids.ts';
 import type { SpanData } from '../src/otel/mapping.ts';
 import type { Store } from '../src/store/db.ts';
 import { buildGoldenFixture, Fixture, openTestStore, T0 } from './otel-fixtures.ts';
@@ -191,17 +191,22 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
       expect(bash.attributes['error.type']).toBe('command_failed');
     });
 
-    it('sub-agent: invoke_agent under the task span, its own usage and conversation', () => {
+    it('sub-agent: invoke_agent under the task span, its own usage (opencode.subagent.*) and conversation', () => {
       const sub = spans.find((s) => s.name === 'invoke_agent explore')!;
       expect(sub.attributes).toMatchObject({
         'gen_ai.operation.name': 'invoke_agent',
         'gen_ai.agent.name': 'explore',
         'gen_ai.conversation.id': 'ses_B',
         'opencode.parent_session.id': 'ses_A',
-        'gen_ai.usage.input_tokens': 1,
-        'gen_ai.usage.output_tokens': 2,
-        'opencode.cost_usd': 0.001,
+        'opencode.subagent.usage.input_tokens': 1,
+        'opencode.subagent.usage.output_tokens': 2,
+        'opencode.subagent.usage.cache_read.input_tokens': 0,
+        'opencode.subagent.usage.cache_creation.input_tokens': 0,
+        'opencode.subagent.usage.reasoning.output_tokens': 0,
+        'opencode.subagent.cost_usd': 0.001,
       });
+      expect(Object.keys(sub.attributes).filter((k) => k.startsWith('gen_ai.usage.'))).toEqual([]);
+      expect(sub.attributes['opencode.cost_usd']).toBeUndefined();
       const gpt = spans.find((s) => s.name === 'chat gpt-5')!;
       expect(gpt.attributes['gen_ai.provider.name']).toBe('openai');
       expect(gpt.attributes['gen_ai.conversation.id']).toBe('ses_B');
@@ -217,11 +222,11 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
         'opencode.project.id': 'proj1',
         'opencode.project.path': '/w/proj1',
         'opencode.exchange.status': 'error',
-        'gen_ai.usage.input_tokens': 130 + 137 + 59,
-        'gen_ai.usage.output_tokens': 8 + 50 + 8,
-        'gen_ai.usage.cache_read.input_tokens': 280,
-        'gen_ai.usage.cache_creation.input_tokens': 25,
-        'gen_ai.usage.reasoning.output_tokens': 5,
+        'opencode.exchange.usage.input_tokens': 130 + 137 + 59,
+        'opencode.exchange.usage.output_tokens': 8 + 50 + 8,
+        'opencode.exchange.usage.cache_read.input_tokens': 280,
+        'opencode.exchange.usage.cache_creation.input_tokens': 25,
+        'opencode.exchange.usage.reasoning.output_tokens': 5,
         'opencode.llm_call.count': 3,
         'opencode.tool_call.count': 2,
         'opencode.tool_error.count': 0,
@@ -231,7 +236,9 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
         'opencode.subagent.usage.output_tokens': 2,
         'error.type': 'rate_limit',
       });
-      expect(root.attributes['opencode.cost_usd']).toBeCloseTo(0.035, 10);
+      expect(root.attributes['opencode.exchange.cost_usd']).toBeCloseTo(0.035, 10);
+      expect(Object.keys(root.attributes).filter((k) => k.startsWith('gen_ai.usage.'))).toEqual([]);
+      expect(root.attributes['opencode.cost_usd']).toBeUndefined();
       expect(root.status.code).toBe(STATUS_ERROR);
       const comp = spans.find((s) => s.name === 'exchange compaction')!;
       expect(comp.events).toEqual([
@@ -245,6 +252,23 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
           },
         },
       ]);
+    });
+
+    it('sum these spans: gen_ai.usage.* and opencode.cost_usd summed over all spans are the true totals', () => {
+      const sum = (key: string) =>
+        spans.reduce(
+          (acc, s) => acc + (typeof s.attributes[key] === 'number' ? Number(s.attributes[key]) : 0),
+          0,
+        );
+      // the fixture's LLM calls, input + cache read + cache write each: E1's two steps (130, 137), its
+      // step-less message (59), the sub-agent's call (1), E2's compaction call (1000)
+      expect(sum('gen_ai.usage.input_tokens')).toBe(130 + 137 + 59 + 1 + 1000);
+      expect(sum('gen_ai.usage.output_tokens')).toBe(8 + 50 + 8 + 2 + 200);
+      expect(sum('gen_ai.usage.cache_read.input_tokens')).toBe(100 + 130 + 50);
+      expect(sum('opencode.cost_usd')).toBeCloseTo(0.01 + 0.02 + 0.005 + 0.001 + 0.002, 10);
+      // only inference (chat) spans carry them
+      const carriers = spans.filter((s) => 'gen_ai.usage.input_tokens' in s.attributes);
+      expect(new Set(carriers.map((s) => s.attributes['gen_ai.operation.name']))).toEqual(new Set(['chat']));
     });
 
     it('IDs are the documented hashes of OpenCode IDs', () => {

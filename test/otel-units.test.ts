@@ -1,9 +1,10 @@
 /** Small rules of the trace export: pinned convention names, ID formulas, token arithmetic, config. */
 import * as incubating from '@opentelemetry/semantic-conventions/incubating';
 import { describe, expect, it } from 'vitest';
+import { PROVIDER_NAMES, providerName } from '../src/domain/providers.ts';
+import { spanIdFor, spanIdSql, spanKey, traceIdFor, traceIdSql } from '../src/domain/trace-ids.ts';
 import { resolveProtocol, tracesUrl } from '../src/otel/exporter.ts';
-import { spanIdFor, spanIdSql, spanKey, traceIdFor, traceIdSql } from '../src/otel/ids.ts';
-import { outputIncludesReasoning, providerName, usageFromRecorded } from '../src/otel/mapping.ts';
+import { outputIncludesReasoning, usageFromRecorded } from '../src/otel/mapping.ts';
 import { resourceAttributes } from '../src/otel/resource.ts';
 import * as semconv from '../src/otel/semconv.ts';
 import { PACKED_KEYS, type TraceRow, unpackRows } from '../src/otel/source.ts';
@@ -104,6 +105,15 @@ describe('token arithmetic', () => {
     expect(providerName('google-vertex')).toBe('gcp.vertex_ai');
     expect(providerName('github-copilot')).toBe('github_copilot');
     expect(providerName('some-proxy')).toBe('some-proxy');
+    expect(providerName('OpenAI')).toBe('openai');
+    expect(providerName(null)).toBe(semconv.ERROR_TYPE_VALUE_OTHER);
+    const spec = new Set<string>(Object.values(semconv.GEN_AI_PROVIDER_NAME_VALUES));
+    const own = Object.entries(PROVIDER_NAMES).filter(([, v]) => !spec.has(v));
+    // only providers the spec does not name keep a value of their own
+    expect(own).toEqual([
+      ['github-copilot', 'github_copilot'],
+      ['openrouter', 'openrouter'],
+    ]);
   });
 });
 

@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   computeCostUsd,
   contextTokensOf,
-  createPricingTables,
-  insertPricingRows,
   loadPricing,
   loadPricingSnapshot,
   type ModelPrice,
@@ -17,9 +15,9 @@ import {
   resolvePrice,
   resolvePriceKey,
   selectTier,
-  syncPriceKeys,
   type TokenUsage,
-} from '../src/store/pricing/index.ts';
+} from '../src/domain/pricing/index.ts';
+import { createPricingTables, insertPricingRows, syncPriceKeys } from '../src/store/derive/pricing.ts';
 
 const snapshot = loadPricingSnapshot();
 const rows = loadPricing();

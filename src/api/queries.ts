@@ -3,7 +3,7 @@
  * request is a bound parameter; the only SQL chosen by a request is picked from fixed maps (sort
  * column, group-by bucket), never spliced from its text.
  */
-import { traceIdSql } from '../store/trace-ids.ts';
+import { traceIdSql } from '../domain/trace-ids.ts';
 
 /** `up`/`roots` CTEs: the seed of the top-level exchange above each exchange in `start`. */
 function rootSeedCtes(start: string): string {

@@ -5,28 +5,21 @@
  * readiness of the live bridge (`readiness`). Routes read DuckDB through their own pooled
  * connections on `store.instance`, never the writer's `store.conn`.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
+import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
-
-export interface RequestObservation {
-  method: string;
-  /** the matched route pattern (e.g. `/api/sessions/:id`), never the raw path */
-  route: string;
-  status: number;
-  seconds: number;
-}
 
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
@@ -82,15 +75,6 @@ export interface ApiDeps {
    * else configures, i.e. `ocbridge serve`; the live bridge changes memory_limit at run time).
    */
   lockConfiguration?: boolean;
-}
-
-export const LOCAL_CREDENTIAL_HEADER = 'x-ocbridge-credential';
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const pools = new WeakMap<OpenAPIHono, ConnectionPool>();

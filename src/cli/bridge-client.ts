@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { LOCAL_CREDENTIAL_HEADER } from '../api/server.ts';
+import { LOCAL_CREDENTIAL_HEADER } from '../api/local-credential.ts';
 import { type OpenOptions, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import type { JsonRow } from '../store/query.ts';
 

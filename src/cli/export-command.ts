@@ -3,7 +3,9 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXPORT_DUCKDB_THREADS, exportTraces } from '../otel/export.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { ledgerStats } from '../otel/ledger.ts';
+import { tracesOffReason } from '../otel/switches.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
 
 const positive = (v: string) => {
   const n = Number(v);
@@ -85,6 +87,11 @@ export function registerExportCommand(program: Command): void {
       new Option('-f, --format <format>', 'summary format').choices(['table', 'json']).default('table'),
     )
     .action(async (o: TraceFlags) => {
+      const off = tracesOffReason(otelSwitchesOrExit());
+      if (off) {
+        console.error(`ocbridge export: ${off}: nothing exported`);
+        return;
+      }
       const store = await openStore(o.db, { threads: EXPORT_DUCKDB_THREADS });
       const ac = new AbortController();
       const stop = () => ac.abort();

@@ -1,9 +1,9 @@
 /** What `ocbridge ingest` shows: a progress bar on a terminal, and a summary at the end. */
 import cliProgress from 'cli-progress';
+import type { IngestSummary, Progress } from '../pipeline/ingestor.ts';
 import type { Store } from '../store/db.ts';
 import { queryRows } from '../store/query.ts';
 import { type Format, formatRows } from './format.ts';
-import type { IngestSummary, Progress } from './ingest-job.ts';
 
 export function progressReporter(): { update: (p: Progress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(

@@ -1,6 +1,7 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { SourceNotFoundError } from '../ingest/discover.ts';
+import { runIngest } from '../pipeline/ingestor.ts';
 import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
@@ -9,7 +10,6 @@ import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { VERSION } from '../version.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
-import { runIngest } from './ingest-job.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
 
 const formatOption = () =>

@@ -5,6 +5,10 @@ import { pino } from 'pino';
 import { createApp, disposeApp, type Readiness, startServer } from '../api/server.ts';
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
+import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
+import { LiveBridge } from '../pipeline/live-bridge.ts';
+import { LiveTraceExport } from '../pipeline/live-export.ts';
+import { BridgeStatus } from '../pipeline/readiness.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
@@ -12,8 +16,7 @@ import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
-import { LiveTraceExport } from './live-export.ts';
-import { LiveBridge } from './live-job.ts';
+import { otelSwitchesOrExit } from './otel-switches.ts';
 import { addHttpOptions, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
@@ -87,18 +90,26 @@ export function registerRunCommand(program: Command): void {
     .action(async (o: RunOptions) => {
       const logger = pino({ level: o.logLevel }, pino.destination(2));
       requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      const otel = otelSwitchesOrExit();
       const store = await openStore(o.db);
+      const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
         version: VERSION,
         topN: o.metricsTopN,
+        ...exporters,
         otlpEndpoint: o.metricsOtlpEndpoint,
+        otlpIntervalMs: otel.metricIntervalMs,
+        otlpTimeoutMs: otel.metricTimeoutMs,
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
       const bridge = new LiveBridge(store, { source: o.source, logger });
       metrics.attach(bridge);
+      const off = tracesOffReason(otel);
+      if (off) logger.info(`${off}: no traces exported`);
       const traces =
-        o.traceExport && configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined
+        off === undefined &&
+        tracesOn(otel, o.traceExport, configuredUrl({ endpoint: o.otlpEndpoint }) !== undefined)
           ? new LiveTraceExport(store, {
               endpoint: o.otlpEndpoint,
               protocol: o.otlpProtocol,
@@ -107,31 +118,9 @@ export function registerRunCommand(program: Command): void {
             })
           : null;
       // what /api/health reports, and the version the API's response cache is keyed by
-      const status = {
-        phase: 'loading' as 'loading' | 'live' | 'stopping',
-        started_at: new Date().toISOString(),
-        history_loaded_at: null as string | null,
-        last_applied_at: null as string | null,
-        last_derived_at: null as string | null,
-        changes_applied: 0,
-      };
-      let version = 0;
-      bridge.on('applied', (a) => {
-        version++;
-        status.changes_applied++;
-        status.last_applied_at = new Date().toISOString();
-        logger.debug(a, 'applied changes');
-      });
-      bridge.on('derived', () => {
-        version++;
-        status.last_derived_at = new Date().toISOString();
-        traces?.trigger();
-      });
-      bridge.on('ready', () => {
-        version++;
-        status.phase = 'live';
-        status.history_loaded_at = new Date().toISOString();
-      });
+      const status = new BridgeStatus(bridge);
+      bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
+      bridge.on('derived', () => traces?.trigger());
       const health =
         o.healthInterval > 0
           ? startHealthSchedule({
@@ -159,12 +148,11 @@ export function registerRunCommand(program: Command): void {
           return health.runNow();
         },
         readiness: (): Readiness => ({
-          ready: status.phase === 'live',
-          ingest: { ...status },
-          ...(status.phase === 'live' ? {} : { detail: `bridge is ${status.phase}` }),
+          ready: status.ready,
+          ingest: { ...status.snapshot() },
+          ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
         }),
-        // while the history loads, data changes without events: no caching then
-        dataVersion: () => (status.phase === 'live' ? version : `loading-${performance.now()}`),
+        dataVersion: () => status.dataVersion(),
       });
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
@@ -176,7 +164,7 @@ export function registerRunCommand(program: Command): void {
           // a second signal, or 5 s, ends the process whatever is left
           const force = setTimeout(() => process.exit(1), 5000);
           force.unref();
-          status.phase = 'stopping';
+          status.stopping();
           await health?.stop();
           await bridge.stop();
           await traces?.stop();

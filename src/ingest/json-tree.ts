@@ -23,7 +23,7 @@ import {
   takeListing,
 } from './list-dirs.mjs';
 import { mapMessage, mapPart, mapProject, mapSession, mapSessionDiff, mapTodos } from './map.ts';
-import type { IngestProblem, IngestRecord, Origin } from './records.ts';
+import type { IngestProblem, IngestProblemCode, IngestRecord, Origin } from './records.ts';
 
 export type JsonFileKind = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
 
@@ -170,24 +170,28 @@ export function parseJsonFile(ref: JsonFileRef): ParsedFile {
   try {
     bytes = readFileSync(ref.path);
   } catch (e) {
-    return fail(ref, `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return fail(
+      ref,
+      'unreadable_file',
+      `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   if (bytes.length > MAX_INPUT_BYTES) return parseBounded(ref, bytes, MAX_STRING_CHARS);
   const text = bytes.toString('utf8');
   if (text.trim() === '')
-    return fail(ref, 'empty file (OpenCode may be writing it; retried on the next change)');
+    return fail(ref, 'invalid_json', 'empty file (OpenCode may be writing it; retried on the next change)');
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
     if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
-    return fail(ref, `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
+    return fail(ref, 'invalid_json', `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
   }
   try {
     return mapJsonObject(ref, obj);
   } catch (e) {
     if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
-    return fail(ref, `unmappable: ${(e as Error).message}`);
+    return fail(ref, 'invalid_record', `unmappable: ${(e as Error).message}`);
   }
 }
 
@@ -198,10 +202,15 @@ function parseBounded(ref: JsonFileRef, bytes: Uint8Array, maxChars: number): Pa
   try {
     parsed = mapJsonObject(ref, JSON.parse(new TextDecoder().decode(b.bytes)));
   } catch (e) {
-    return fail(ref, `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
+    return fail(ref, 'invalid_json', `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
   }
   if (parsed.records.length > 0)
-    parsed.problems.push({ sourcePath: ref.path, severity: 'warning', reason: boundReason(bytes.length, b) });
+    parsed.problems.push({
+      sourcePath: ref.path,
+      code: 'bounded_input',
+      severity: 'warning',
+      reason: boundReason(bytes.length, b),
+    });
   return parsed;
 }
 
@@ -235,11 +244,12 @@ export function mapJsonObject(ref: JsonFileRef, obj: unknown): ParsedFile {
   }
   const problems: IngestProblem[] = [];
   if (mapped.record === null) {
-    return fail(ref, `not a valid ${ref.kind}: ${mapped.issues.join('; ')}`);
+    return fail(ref, 'invalid_record', `not a valid ${ref.kind}: ${mapped.issues.join('; ')}`);
   }
   if (mapped.issues.length > 0) {
     problems.push({
       sourcePath: ref.path,
+      code: 'schema_warning',
       severity: 'warning',
       reason: `schema: ${mapped.issues.slice(0, 5).join('; ')}`,
     });
@@ -247,8 +257,8 @@ export function mapJsonObject(ref: JsonFileRef, obj: unknown): ParsedFile {
   return { records: Array.isArray(mapped.record) ? mapped.record : [mapped.record], problems };
 }
 
-function fail(ref: JsonFileRef, reason: string): ParsedFile {
-  return { records: [], problems: [{ sourcePath: ref.path, severity: 'error', reason }] };
+function fail(ref: JsonFileRef, code: IngestProblemCode, reason: string): ParsedFile {
+  return { records: [], problems: [{ sourcePath: ref.path, code, severity: 'error', reason }] };
 }
 
 export function isStorageDir(dir: string): boolean {

@@ -145,8 +145,23 @@ export type IngestRecord =
   | SessionDiffRecord;
 
 /** A problem with one input (file or row). Schema issues are warnings: the record is still stored. */
+/**
+ * What kind of problem an ingest problem is: a small fixed set, for metrics labels and counts (the
+ * full text is `reason`, stored in `ingest_errors`).
+ */
+export const INGEST_PROBLEM_CODES = [
+  'schema_warning',
+  'bounded_input',
+  'invalid_json',
+  'invalid_record',
+  'unreadable_file',
+  'unreadable_source',
+] as const;
+export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
+
 export interface IngestProblem {
   sourcePath: string;
+  code: IngestProblemCode;
   reason: string;
   /** `error`: nothing could be stored from this input; `warning`: stored, but some fields were bad. */
   severity: 'error' | 'warning';

@@ -11,7 +11,7 @@ import {
   MAX_STRING_CHARS,
 } from './bounded-json.ts';
 import { mapMessage, mapPart } from './map.ts';
-import type { IngestProblem, IngestRecord, Origin } from './records.ts';
+import type { IngestProblem, IngestProblemCode, IngestRecord, Origin } from './records.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -158,10 +158,11 @@ export function problem(
   origin: Origin,
   table: string,
   id: unknown,
+  code: IngestProblemCode,
   reason: string,
-  severity: 'error' | 'warning',
 ): IngestProblem {
-  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, reason, severity };
+  const severity = code === 'schema_warning' || code === 'bounded_input' ? 'warning' : 'error';
+  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, code, reason, severity };
 }
 
 /**
@@ -193,7 +194,12 @@ export function mapBounded<O extends RowsOut>(
   }
   if (out.records.length > n)
     for (const { size, r: cut } of rowBounds.cut)
-      out.problems.push({ sourcePath: where, reason: boundReason(size, cut), severity: 'warning' });
+      out.problems.push({
+        sourcePath: where,
+        code: 'bounded_input',
+        reason: boundReason(size, cut),
+        severity: 'warning',
+      });
   rowBounds.cut = [];
 }
 
@@ -221,7 +227,7 @@ export function mapV2Message(r: Row, origin: Origin, out: RowsOut, push: Push): 
   const sessionId = String(r.session_id);
   const data = json(r.data);
   if (!data || typeof data !== 'object') {
-    out.problems.push(problem(origin, 'session_message', id, 'data is not a JSON object', 'error'));
+    out.problems.push(problem(origin, 'session_message', id, 'invalid_record', 'data is not a JSON object'));
     return;
   }
   const d = data as Row;

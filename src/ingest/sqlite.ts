@@ -171,8 +171,8 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
               { source, sourcePath: path },
               table,
               r.id,
+              'invalid_record',
               `unmappable row: ${(e as Error).message}`,
-              'error',
             ),
           );
         }
@@ -194,7 +194,13 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
             const { from, to, reason } = s.lost;
             const ids = `rowid ${from}-${to ?? 'end'}`;
             out.problems.push(
-              problem({ source, sourcePath: path }, table, ids, `unreadable rows: ${reason}`, 'error'),
+              problem(
+                { source, sourcePath: path },
+                table,
+                ids,
+                'unreadable_source',
+                `unreadable rows: ${reason}`,
+              ),
             );
           } else if (!hasUpdated || (num(s.row.time_updated) ?? hw) >= hw) {
             if (add(s.row)) {
@@ -210,7 +216,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
     const push: Push = (out, origin, table, id, m) => {
       if (m.record === null) {
         out.problems.push(
-          problem(origin, table, id, `not a valid ${table}: ${m.issues.join('; ')}`, 'error'),
+          problem(origin, table, id, 'invalid_record', `not a valid ${table}: ${m.issues.join('; ')}`),
         );
         return;
       }
@@ -218,7 +224,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
       else out.records.push(m.record);
       if (m.issues.length > 0)
         out.problems.push(
-          problem(origin, table, id, `schema: ${m.issues.slice(0, 5).join('; ')}`, 'warning'),
+          problem(origin, table, id, 'schema_warning', `schema: ${m.issues.slice(0, 5).join('; ')}`),
         );
     };
 
@@ -273,7 +279,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         if (!isCorruption(e)) throw e;
         // todo lists are re-read whole: a bad page costs this read's todos, reported
         const reason = `unreadable rows: ${(e as Error).message}`;
-        yield { ...emptyTodo(), problems: [problem(v1, 'todo', 'all', reason, 'error')] };
+        yield { ...emptyTodo(), problems: [problem(v1, 'todo', 'all', 'unreadable_source', reason)] };
       }
       const bySession = new Map<string, Row[]>();
       for (const r of rows) {

@@ -7,8 +7,8 @@
  * visible in DuckDB, not only in memory. A restart recomputes the pending set from the ledger.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { traceIdSql } from '../domain/trace-ids.ts';
 import { exchangeTraceSummarySql } from '../store/derive/span-rows.ts';
-import { traceIdSql } from './ids.ts';
 
 export const TRACES_SIGNAL = 'traces';
 

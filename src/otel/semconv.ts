@@ -105,6 +105,25 @@ export const ATTR_OPENCODE_SUBAGENT_COUNT = 'opencode.subagent.count';
 export const ATTR_OPENCODE_SUBAGENT_COST_USD = 'opencode.subagent.cost_usd';
 export const ATTR_OPENCODE_SUBAGENT_INPUT_TOKENS = 'opencode.subagent.usage.input_tokens';
 export const ATTR_OPENCODE_SUBAGENT_OUTPUT_TOKENS = 'opencode.subagent.usage.output_tokens';
+export const ATTR_OPENCODE_SUBAGENT_CACHE_READ_INPUT_TOKENS =
+  'opencode.subagent.usage.cache_read.input_tokens';
+export const ATTR_OPENCODE_SUBAGENT_CACHE_CREATION_INPUT_TOKENS =
+  'opencode.subagent.usage.cache_creation.input_tokens';
+export const ATTR_OPENCODE_SUBAGENT_REASONING_OUTPUT_TOKENS =
+  'opencode.subagent.usage.reasoning.output_tokens';
+/**
+ * Totals of an exchange's own LLM calls, on its root span. Not `gen_ai.usage.*`: the chat spans of the
+ * same trace carry those, and a backend summing the attribute over spans would count every token twice.
+ */
+export const ATTR_OPENCODE_EXCHANGE_COST_USD = 'opencode.exchange.cost_usd';
+export const ATTR_OPENCODE_EXCHANGE_INPUT_TOKENS = 'opencode.exchange.usage.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_OUTPUT_TOKENS = 'opencode.exchange.usage.output_tokens';
+export const ATTR_OPENCODE_EXCHANGE_CACHE_READ_INPUT_TOKENS =
+  'opencode.exchange.usage.cache_read.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_CACHE_CREATION_INPUT_TOKENS =
+  'opencode.exchange.usage.cache_creation.input_tokens';
+export const ATTR_OPENCODE_EXCHANGE_REASONING_OUTPUT_TOKENS =
+  'opencode.exchange.usage.reasoning.output_tokens';
 export const ATTR_OPENCODE_RETRY_ATTEMPT = 'opencode.retry.attempt';
 export const ATTR_OPENCODE_COMPACTION_AUTO = 'opencode.compaction.auto';
 export const ATTR_OPENCODE_COMPACTION_OVERFLOW = 'opencode.compaction.overflow';

@@ -10,13 +10,13 @@
  * (`_otel_pending.batch_no`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { traceIdSql } from '../domain/trace-ids.ts';
 import {
   missingSpanRowsSql,
   PACKED_KEYS,
   pendingSpanRowsSql,
   type TraceRow,
 } from '../store/derive/span-rows.ts';
-import { traceIdSql } from './ids.ts';
 
 export { PACKED_KEYS, type TraceRow };
 

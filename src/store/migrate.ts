@@ -1,4 +1,5 @@
 /** Versioned migrations, each with an up and a tested down step. */
+
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { m001 } from './migrations/001_core.ts';
 import { m002 } from './migrations/002_analytics.ts';
@@ -6,6 +7,7 @@ import { m010 } from './migrations/010_export_ledger.ts';
 import { m012 } from './migrations/012_health_history.ts';
 import { m013 } from './migrations/013_source_listings.ts';
 import { m014 } from './migrations/014_exchange_span_rows.ts';
+import { inTransaction } from './transaction.ts';
 
 export interface Migration {
   version: number;
@@ -73,16 +75,4 @@ export async function migrateDown(conn: DuckDBConnection, steps = 1): Promise<nu
     done.push(m.version);
   }
   return done;
-}
-
-export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
-  await conn.run('BEGIN TRANSACTION');
-  try {
-    const r = await fn();
-    await conn.run('COMMIT');
-    return r;
-  } catch (e) {
-    await conn.run('ROLLBACK');
-    throw e;
-  }
 }

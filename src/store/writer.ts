@@ -30,7 +30,7 @@ import {
   toolCallCols,
 } from './columns.ts';
 import { enqueueSessions } from './derive-queue.ts';
-import { inTransaction } from './migrate.ts';
+import { inTransaction } from './transaction.ts';
 
 export type Entity = 'project' | 'session' | 'message' | 'part' | 'todo' | 'session_diff';
 
@@ -102,27 +102,8 @@ export interface WriteStats {
   warnings: number;
   /** rows written, by `<table>/<source>` (the rows-ingested metric) */
   rows: Record<string, number>;
-  /** problems recorded, by coarse reason (`problemReason`) */
+  /** problems recorded, by code (`IngestProblem.code`) */
   problems: Record<string, number>;
-}
-
-export const PROBLEM_REASONS = [
-  'schema_warning',
-  'bounded_input',
-  'invalid_json',
-  'invalid_record',
-  'unreadable_file',
-  'unreadable_source',
-] as const;
-
-/** A low-cardinality name for an ingest problem's reason (for metrics; the full text is in ingest_errors). */
-export function problemReason(reason: string, severity: string): string {
-  if (reason.startsWith('bounded:')) return 'bounded_input';
-  if (severity === 'warning' || reason.startsWith('schema:')) return 'schema_warning';
-  if (/invalid JSON|empty file/.test(reason)) return 'invalid_json';
-  if (/^not a valid|not a JSON object/.test(reason)) return 'invalid_record';
-  if (/^unreadable/.test(reason)) return 'unreadable_file';
-  return 'unreadable_source';
 }
 
 const zero = (): Record<Entity, number> => ({
@@ -407,7 +388,7 @@ export class StoreWriter {
       this.ingestErrorCount += problems.length;
       for (const p of problems) {
         p.severity === 'error' ? this.stats.errors++ : this.stats.warnings++;
-        const k = problemReason(p.reason, p.severity);
+        const k = p.code;
         this.stats.problems[k] = (this.stats.problems[k] ?? 0) + 1;
       }
       await appendRows(conn, 'tmp_errors', errorCols, problems);

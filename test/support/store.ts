@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type IngestSummary, runIngest } from '../../src/cli/ingest-job.ts';
+import { type IngestSummary, runIngest } from '../../src/pipeline/ingestor.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { queryRows } from '../../src/store/query.ts';
 import { tempDir } from './datadir.ts';

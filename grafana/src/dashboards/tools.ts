@@ -11,7 +11,7 @@ const finished = 'opencode_tool_calls_total{status=~"completed|error"}';
 const toolQuantile = (q: number) =>
   `histogram_quantile(${q}, sum by (le, tool) (rate(opencode_tool_duration_seconds_bucket[$__rate_interval])))`;
 const chatQuantile = (q: number) =>
-  `histogram_quantile(${q}, sum by (le, gen_ai_request_model) (rate(gen_ai_client_operation_duration_bucket{gen_ai_operation_name="chat"}[$__rate_interval])))`;
+  `histogram_quantile(${q}, sum by (le, gen_ai_request_model) (rate(gen_ai_client_operation_duration_seconds_bucket{gen_ai_operation_name="chat"}[$__rate_interval])))`;
 
 export function toolsDashboard(): Dashboard {
   return baseDashboard(

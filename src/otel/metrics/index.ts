@@ -17,11 +17,13 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { RequestObservation } from '../../domain/request-observation.ts';
+import { INGEST_PROBLEM_CODES } from '../../ingest/records.ts';
 import type { Store } from '../../store/db.ts';
-import { PROBLEM_REASONS, type WriteStats } from '../../store/writer.ts';
+import type { WriteStats } from '../../store/writer.ts';
 import { computePending } from '../ledger.ts';
+import { buildResource, resourceAttributes } from '../resource.ts';
 import {
-  ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
   INSTRUMENTATION_SCOPE_NAME,
   METRIC_BRIDGE_BUILD_INFO,
@@ -73,20 +75,23 @@ export interface MetricsOptions {
   fullRefreshMs?: number;
   /** An in-progress exchange counts (as `in_progress`) once idle this long; default 30 min (as the trace export). */
   idleTimeoutMs?: number;
-  /** OTLP/HTTP metrics endpoint (full URL, e.g. http://localhost:4318/v1/metrics); off when unset. */
+  /** Serve `/metrics` (Prometheus); default true. Off: GET /metrics answers 404. */
+  prometheus?: boolean;
+  /** Push over OTLP/HTTP; default: when `otlpEndpoint` is set. */
+  otlp?: boolean;
+  /** OTLP/HTTP metrics endpoint (full URL, e.g. http://localhost:4318/v1/metrics); unset: the SDK reads
+   *  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318. */
   otlpEndpoint?: string;
   otlpHeaders?: Record<string, string>;
+  /** OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT (ms); default 60000 / 30000. */
   otlpIntervalMs?: number;
+  otlpTimeoutMs?: number;
   version: string;
+  /** `service.name` of the bridge's own metrics (`opencode_bridge_*`); default `ocbridge`. */
   serviceName?: string;
+  /** `service.name` of the OpenCode usage metrics pushed over OTLP; default as the traces' (docs/otel.md). */
+  activityServiceName?: string;
   onError?: (e: Error) => void;
-}
-
-export interface RequestObservation {
-  method: string;
-  route: string;
-  status: number;
-  seconds: number;
 }
 
 export interface HealthResult {
@@ -95,12 +100,16 @@ export interface HealthResult {
   value: number | null;
 }
 
+/** `service.name` of the bridge's own telemetry (self-metrics), distinct from OpenCode's activity. */
+export const BRIDGE_SERVICE_NAME = 'ocbridge';
+
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class BridgeMetrics {
   readonly usage: UsageProducer;
   private readonly provider: MeterProvider;
-  private readonly prometheus: PrometheusExporter;
+  private readonly prometheus: PrometheusExporter | null;
+  private readonly activityProvider: MeterProvider | null;
   private conn: DuckDBConnection | null = null;
   private refreshing: Promise<void> | null = null;
   private again = false;
@@ -118,7 +127,7 @@ export class BridgeMetrics {
   };
   private readonly rows = new Map<string, number>();
   /** every reason starts at 0, so the first problem shows in increase() */
-  private readonly problems = new Map<string, number>(PROBLEM_REASONS.map((r) => [r, 0]));
+  private readonly problems = new Map<string, number>(INGEST_PROBLEM_CODES.map((r) => [r, 0]));
   private readonly seen = new WeakMap<
     WriteStats,
     { rows: Record<string, number>; problems: Record<string, number> }
@@ -137,32 +146,44 @@ export class BridgeMetrics {
     private readonly store: Store,
     private readonly opts: MetricsOptions,
   ) {
+    // Two resources: the bridge's own metrics are its service (`ocbridge`), the usage metrics describe
+    // OpenCode's activity and carry the traces' resource (docs/otel.md "service.name").
     const resource = resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: opts.serviceName ?? 'ocbridge',
+      ...resourceAttributes({ serviceName: opts.serviceName ?? BRIDGE_SERVICE_NAME }),
       [ATTR_SERVICE_VERSION]: opts.version,
     });
+    const activity = buildResource({ serviceName: opts.activityServiceName });
     this.usage = new UsageProducer({
       topN: opts.topN,
       topTools: opts.topTools,
-      resource,
+      resource: activity,
       version: opts.version,
     });
-    this.prometheus = new PrometheusExporter({
-      preventServerStart: true,
-      withoutScopeInfo: true,
-      withoutTargetInfo: true,
-    });
-    const readers: (PrometheusExporter | PeriodicExportingMetricReader)[] = [this.prometheus];
-    if (opts.otlpEndpoint) {
-      readers.push(
-        new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: opts.otlpEndpoint, headers: opts.otlpHeaders }),
-          exportIntervalMillis: opts.otlpIntervalMs ?? 60_000,
-          metricProducers: [this.usage],
-        }),
-      );
-    }
+    this.prometheus =
+      opts.prometheus === false
+        ? null
+        : new PrometheusExporter({
+            preventServerStart: true,
+            withoutScopeInfo: true,
+            withoutTargetInfo: true,
+          });
+    const readers: (PrometheusExporter | PeriodicExportingMetricReader)[] = this.prometheus
+      ? [this.prometheus]
+      : [];
+    const otlp = opts.otlp ?? opts.otlpEndpoint !== undefined;
+    const pushReader = (producers: UsageProducer[]) =>
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: opts.otlpEndpoint, headers: opts.otlpHeaders }),
+        exportIntervalMillis: opts.otlpIntervalMs ?? 60_000,
+        exportTimeoutMillis: Math.min(opts.otlpTimeoutMs ?? 30_000, opts.otlpIntervalMs ?? 60_000),
+        metricProducers: producers,
+      });
+    if (otlp) readers.push(pushReader([]));
     this.provider = new MeterProvider({ resource, readers });
+    // the usage metrics: a provider of their own (no instruments), so a push carries their resource
+    this.activityProvider = otlp
+      ? new MeterProvider({ resource: activity, readers: [pushReader([this.usage])] })
+      : null;
     const meter = this.provider.getMeter(INSTRUMENTATION_SCOPE_NAME, opts.version);
     this.loopDelay.enable();
     // exchanges idle past the timeout are counted without any change: re-read everything now and then
@@ -402,6 +423,11 @@ export class BridgeMetrics {
 
   /** Answers GET /metrics. */
   async handle(req: Request): Promise<Response> {
+    if (!this.prometheus)
+      return new Response('metrics on /metrics are off (OTEL_METRICS_EXPORTER or OTEL_SDK_DISABLED)\n', {
+        status: 404,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
     const gen = this.usage.generation;
     // self-metrics through the SDK and the exporter's serializer; the (big) usage part rendered from cache
     const { resourceMetrics, errors } = await this.prometheus.collect();
@@ -441,6 +467,7 @@ export class BridgeMetrics {
     await this.refreshing?.catch(() => {});
     this.loopDelay.disable();
     await this.provider.shutdown().catch(() => {});
+    await this.activityProvider?.shutdown().catch(() => {});
     this.conn?.closeSync();
     this.conn = null;
   }

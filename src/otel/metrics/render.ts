@@ -2,7 +2,7 @@
  * Fast text rendering of the usage families (thousands of series at full scale): the exporter's
  * serializer takes ~20 µs a line, too slow for a < 100 ms scrape, so the usage part of `/metrics` is
  * rendered here from pre-escaped label strings, in the same shape the serializer writes (dots → `_`,
- * counters get `_total`, histograms `_bucket{le}`/`_sum`/`_count`), and cached until the values change.
+ * the unit's word as a suffix (`s` → `_seconds`), counters get `_total`, histograms `_bucket{le}`/`_sum`/`_count`), and cached until the values change.
  */
 export type Format = 'text' | 'openmetrics';
 
@@ -38,7 +38,10 @@ const num = (v: number) => (v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' :
 export function renderFamilies(families: Iterable<RenderFamily>, format: Format): string {
   let out = '';
   for (const f of families) {
-    const base = promName(f.name);
+    // the OTel → Prometheus rule: a unit with a Prometheus word (s → seconds) is a name suffix
+    const word = UNIT_WORDS[f.unit];
+    const named = promName(f.name);
+    const base = word && !named.endsWith(`_${word}`) ? `${named}_${word}` : named;
     const sample = f.kind === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
     const meta = format === 'openmetrics' ? base : sample;
     const bounds = f.boundaries ?? [];
@@ -64,8 +67,8 @@ export function renderFamilies(families: Iterable<RenderFamily>, format: Format)
     if (body === '') continue;
     out += `# HELP ${meta} ${escapeHelp(f.description)}\n`;
     if (format === 'openmetrics') {
-      const word = UNIT_WORDS[f.unit] ?? f.unit;
-      if (/^[a-z_]+$/.test(word) && meta.endsWith(`_${word}`)) out += `# UNIT ${meta} ${word}\n`;
+      const unit = word ?? f.unit;
+      if (/^[a-z_]+$/.test(unit) && meta.endsWith(`_${unit}`)) out += `# UNIT ${meta} ${unit}\n`;
     }
     out += `# TYPE ${meta} ${f.kind}\n${body}`;
   }

@@ -5,8 +5,8 @@
  * Temp tables built here and used by later stages: `d_roots` (exchange roots), `d_msg_ex` (message →
  * exchange), `d_part_steps` (assistant part → step index), `d_steps` (steps, priced).
  */
-import { errorCategorySql } from '../errors/index.ts';
-import { messageCostSql } from '../pricing/index.ts';
+import { errorCategorySql } from '../../domain/errors/index.ts';
+import { messageCostSql } from '../../domain/pricing/index.ts';
 import { clearSql, inScope, type Scope } from './scope.ts';
 
 /** Message roles that start an exchange (2.x has `synthetic` and `compaction` messages of their own). */

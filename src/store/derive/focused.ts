@@ -2,7 +2,7 @@
  * Focused tables beside `parts`, one simple query per kind of work: `file_operations`,
  * `reasoning_blocks`, `text_blocks`, `retries`, `compactions`. Needs the temp tables of base.ts.
  */
-import { errorCategorySql } from '../errors/index.ts';
+import { errorCategorySql } from '../../domain/errors/index.ts';
 import { clearSql, inScope, type Scope } from './scope.ts';
 
 /** Tools whose file is recorded in file_operations, with the operation (multiedit counts as edit). */

@@ -4,7 +4,7 @@
  * sessions (delete + insert by session_id). Both run in one transaction. See docs/schema.md.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { inTransaction } from '../migrate.ts';
+import { inTransaction } from '../transaction.ts';
 import { baseSql } from './base.ts';
 import { exchangesSql } from './exchanges.ts';
 import { focusedSql } from './focused.ts';

@@ -4,8 +4,96 @@
  * replaced by `ocbridge pricing update`.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { inTransaction } from '../migrate.ts';
-import { insertPricingRows, loadPricing, type PricingRow, syncPriceKeys } from '../pricing/index.ts';
+import {
+  loadPricing,
+  MODEL_PRICE_KEY_DDL,
+  MODEL_PRICING_DDL,
+  type PriceKey,
+  type PricingRow,
+  resolvePriceKeys,
+} from '../../domain/pricing/index.ts';
+import { inTransaction } from '../transaction.ts';
+
+export async function createPricingTables(conn: DuckDBConnection): Promise<void> {
+  await conn.run(MODEL_PRICING_DDL);
+  await conn.run(MODEL_PRICE_KEY_DDL);
+}
+
+/** Replaces the contents of `model_pricing` with `rows` (bound parameters, one transaction). */
+export async function insertPricingRows(conn: DuckDBConnection, rows: readonly PricingRow[]): Promise<void> {
+  await inTransaction(conn, async () => {
+    await conn.run('DELETE FROM model_pricing');
+    const insert = await conn.prepare(
+      `INSERT INTO model_pricing (provider_id, model_id, tier_min_context_tokens, input_per_mtok, output_per_mtok,
+         cache_read_per_mtok, cache_write_per_mtok, source, as_of)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS DATE))`,
+    );
+    try {
+      for (const r of rows) {
+        insert.bind([
+          r.provider_id,
+          r.model_id,
+          r.tier_min_context_tokens,
+          r.input_per_mtok,
+          r.output_per_mtok,
+          r.cache_read_per_mtok,
+          r.cache_write_per_mtok,
+          r.source,
+          r.as_of,
+        ]);
+        await insert.run();
+      }
+    } finally {
+      insert.destroySync();
+    }
+  });
+}
+
+/** Upserts resolved keys into `model_price_key`. */
+export async function insertPriceKeys(
+  conn: DuckDBConnection,
+  keys: ReadonlyArray<{ provider_id: string; model_id: string; price: PriceKey }>,
+): Promise<void> {
+  if (keys.length === 0) return;
+  await inTransaction(conn, async () => {
+    const insert = await conn.prepare(
+      `INSERT OR REPLACE INTO model_price_key (provider_id, model_id, price_provider_id, price_model_id, match)
+       VALUES ($1, $2, $3, $4, $5)`,
+    );
+    try {
+      for (const k of keys) {
+        insert.bind([k.provider_id, k.model_id, k.price.provider_id, k.price.model_id, k.price.match]);
+        await insert.run();
+      }
+    } finally {
+      insert.destroySync();
+    }
+  });
+}
+
+/**
+ * Resolves every distinct (provider_id, model_id) of `relation` (a table, view or `(SELECT …)`)
+ * that has no key yet, and stores the keys. Returns the number of new keys.
+ */
+export async function syncPriceKeys(
+  conn: DuckDBConnection,
+  rows: readonly PricingRow[],
+  relation: string,
+): Promise<number> {
+  const reader = await conn.runAndReadAll(
+    `SELECT DISTINCT CAST(r.provider_id AS VARCHAR) AS provider_id, CAST(r.model_id AS VARCHAR) AS model_id
+     FROM ${relation} r
+     WHERE r.provider_id IS NOT NULL AND r.model_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM model_price_key k WHERE k.provider_id = r.provider_id AND k.model_id = r.model_id)`,
+  );
+  const pairs = reader.getRowObjectsJS().map((row) => ({
+    provider_id: String(row.provider_id),
+    model_id: String(row.model_id),
+  }));
+  const keys = resolvePriceKeys(rows, pairs);
+  await insertPriceKeys(conn, keys);
+  return keys.length;
+}
 
 /** What every derivation prices: the distinct (provider, model) of assistant messages. */
 const PRICED_PAIRS = "(SELECT DISTINCT provider_id, model_id FROM messages WHERE role = 'assistant')";

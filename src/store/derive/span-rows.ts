@@ -13,7 +13,7 @@
  * neutral names (TraceRow); OTel names are src/otel's.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { spanIdSql, spanKeySql, traceIdSql } from '../trace-ids.ts';
+import { spanIdSql, spanKeySql, traceIdSql } from '../../domain/trace-ids.ts';
 import { clearSql, inScope, type Scope } from './scope.ts';
 
 /** Bump when COLUMNS or their expressions change: rows of another format are derived again. */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { inTransaction } from '../migrate.ts';
+import { inTransaction } from '../transaction.ts';
 import { CHECKS } from './checks.ts';
 import type { CheckDef, HealthContext, HealthResult, HealthStatus, Threshold } from './types.ts';
 

@@ -1,5 +1,5 @@
+import { MODEL_PRICE_KEY_DDL, MODEL_PRICING_DDL } from '../../domain/pricing/sql.ts';
 import type { Migration } from '../migrate.ts';
-import { MODEL_PRICE_KEY_DDL, MODEL_PRICING_DDL } from '../pricing/sql.ts';
 
 const TOKENS = `input_tokens BIGINT, output_tokens BIGINT, reasoning_tokens BIGINT,
   cache_read_tokens BIGINT, cache_write_tokens BIGINT`;

@@ -165,7 +165,10 @@ export class Ingestor {
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
-      await writer.writeBatch([], [{ sourcePath: dbFile, severity: 'error', reason: e.message }]);
+      await writer.writeBatch(
+        [],
+        [{ sourcePath: dbFile, code: 'unreadable_source', severity: 'error', reason: e.message }],
+      );
       applied.failed.push(dbFile);
     }
     return applied;
@@ -203,6 +206,7 @@ export class Ingestor {
         [],
         unreadable.map((u) => ({
           sourcePath: u.path,
+          code: 'unreadable_source' as const,
           severity: 'error' as const,
           reason: `${UNREADABLE_FOLDER}: ${u.code} (its files are not stored until it can be read)`,
         })),
@@ -301,12 +305,12 @@ export class Ingestor {
     this.writer.invalidate();
   }
 
-  /** Records that a file is definitely unreadable (after live retries gave up). */
+  /** Records that a file is definitely unreadable: invalid JSON after live retries gave up. */
   async recordFailure(ref: JsonFileRef, reason: string): Promise<void> {
     const known = await hasFileCheckpoint(this.store.conn, ref.path);
     await this.writer.writeBatch(
       [],
-      [{ sourcePath: ref.path, severity: 'error', reason }],
+      [{ sourcePath: ref.path, code: 'invalid_json', severity: 'error', reason }],
       [checkpoint(ref, 'error', known)],
     );
   }

@@ -15,7 +15,7 @@ import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
 import type { Store } from '../store/db.ts';
 import type { WriteStats } from '../store/writer.ts';
-import { type IngestOptions, Ingestor, type IngestSummary } from './ingest-job.ts';
+import { type IngestOptions, Ingestor, type IngestSummary } from './ingestor.ts';
 
 export interface LiveOptions extends IngestOptions {
   /** Collect events for this long before applying them (ms). */

@@ -32,15 +32,7 @@ export {
   snapshotToRows,
   type TokenUsage,
 } from './schema.ts';
-export {
-  createPricingTables,
-  insertPriceKeys,
-  insertPricingRows,
-  MODEL_PRICE_KEY_DDL,
-  MODEL_PRICING_DDL,
-  messageCostSql,
-  syncPriceKeys,
-} from './sql.ts';
+export { MODEL_PRICE_KEY_DDL, MODEL_PRICING_DDL, messageCostSql } from './sql.ts';
 
 /** Path of the vendored snapshot. */
 export const DEFAULT_SNAPSHOT_PATH = fileURLToPath(new URL('./snapshot.json', import.meta.url));
