@@ -15,6 +15,7 @@ import type { Store } from '../store/db.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
+import { hostAllowed } from './host-check.ts';
 import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
 import { NotFound, registerRoutes } from './routes.ts';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   onRequest?: (r: RequestObservation) => void;
   /** when set, every route but /api/health needs `Authorization: Bearer <token>` */
   apiToken?: string;
+  /** without a token: `Host` names accepted besides loopback ones and IP addresses (host-check.ts) */
+  allowedHosts?: string[];
   /** readiness of the live bridge (`ocbridge run`); without it, ready = the store answers */
   readiness?: () => Readiness | Promise<Readiness>;
   /** `run` (live bridge) or `serve` (a database alone); shown by /api/health */
@@ -126,6 +129,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
       if (!local) return c.json({ error: 'unauthorized' }, 401);
       return next();
     }
+    if (!deps.apiToken && !local && !hostAllowed(c.req.header('host'), deps.allowedHosts))
+      return c.json(
+        {
+          error: 'host not allowed',
+          detail:
+            'without an API token only loopback Host names and IP addresses are accepted (DNS rebinding): set --api-token, or name this host with --allowed-host',
+        },
+        403,
+      );
     if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
     const auth = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);

@@ -247,6 +247,8 @@ export async function buildProgram(command?: string): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // every file the bridge writes (store, WAL, backups, state) is its user's only: 0600, folders 0700
+  process.umask(0o077);
   try {
     await (await buildProgram(commandOf(argv))).parseAsync(argv);
   } catch (e) {
