@@ -23,6 +23,6 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \
   CMD node -e "fetch('http://127.0.0.1:9464/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
-ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["node", "--max-semi-space-size=64", "--expose-gc", "bin/ocbridge.js"]
+# the bin's shebang line carries the Node options and MALLOC_ARENA_MAX (the one place they are written)
+ENTRYPOINT ["./bin/ocbridge.js"]
 CMD ["run", "--host", "0.0.0.0", "--port", "9464", "--source", "/opencode", "--db", "/var/lib/ocbridge/ocbridge.duckdb"]

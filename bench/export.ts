@@ -11,11 +11,16 @@
  * `ocbridge ingest` of the full-scale corpus); otherwise it writes synthetic exchange_traces rows
  * (and the raw rows they join) of the full-scale size, and says so.
  */
+import { reexecWithBinFlags } from './common.ts';
+
+reexecWithBinFlags(); // the bin's Node options: the young generation the CLI really has
+
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXPORT_DUCKDB_THREADS, exportTraces } from '../src/otel/export.ts';
+import { exportTraces } from '../src/otel/export.ts';
+import { DUCKDB_BUDGETS } from '../src/resources.ts';
 import { openStore } from '../src/store/db.ts';
 import { deriveSpanRowsIfMissing } from '../src/store/derive/index.ts';
 import { FULL_SCALE, openTestStore, spansOf, writeSynthetic } from '../test/otel-fixtures.ts';
@@ -75,7 +80,7 @@ console.log(`source: ${source}`);
 }
 
 // as `ocbridge export` opens it
-const store = await openStore(dbPath, { threads: EXPORT_DUCKDB_THREADS });
+const store = await openStore(dbPath, { threads: DUCKDB_BUDGETS.exportThreads });
 const results: Record<string, unknown>[] = [];
 try {
   // baseline: read from DuckDB and map to SpanData; nothing encoded or sent

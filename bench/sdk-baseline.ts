@@ -13,8 +13,9 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { EXPORT_DUCKDB_THREADS, exportTraces } from '../src/otel/export.ts';
+import { exportTraces } from '../src/otel/export.ts';
 import { buildResource } from '../src/otel/resource.ts';
+import { DUCKDB_BUDGETS } from '../src/resources.ts';
 import { openStore } from '../src/store/db.ts';
 import { captureExporter } from '../test/support/capture-exporter.ts';
 import { toReadableSpan } from '../test/support/readable-span.ts';
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 if (!values.db || !values.url || !values.protocol) throw new Error('--db, --url and --protocol are required');
 
 // the spans exportTraces would send, captured (the ledger rows it writes are removed again)
-const store = await openStore(values.db, { threads: EXPORT_DUCKDB_THREADS });
+const store = await openStore(values.db, { threads: DUCKDB_BUDGETS.exportThreads });
 const captured = captureExporter();
 await exportTraces(store.conn, {
   instance: store.instance,

@@ -1,13 +1,12 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=64 --expose-gc
 // Works straight after `npm ci`, with no build step to remember: runs a bundle of the TypeScript
 // sources that it builds and caches itself, else the sources directly (tsx).
-// --max-semi-space-size=64 (MB; Node 20's default is 16): an ingest hands ~1.4 GB of parsed records
-// through the main thread, and with small semi-spaces most of them outlive two scavenges, get
-// promoted, and wait for a full GC; a full-scale ingest took 86-90 s with the default and 71-73 s
-// with 64 MB (docs/architecture.md). --expose-gc: the bulk load collects its garbage on a budget
-// (src/ingest/heap-budget.ts), and MALLOC_ARENA_MAX=2 keeps glibc from holding one malloc arena per
-// DuckDB thread: peak RSS of a full-scale ingest 1.42-1.53 GB without both, 1.11 GB with both.
-// `npm start`, `npm run demo` and the Dockerfile pass the same.
+// The shebang line is the one place the Node options are written (`npm start`, `npm run demo`, the
+// Dockerfile and the benchmarks run this file or read this line): a larger young generation, since an
+// ingest hands all parsed records through the main thread and with small semi-spaces most of them
+// would be promoted and wait for a full GC; --expose-gc, since the bulk load collects its garbage on
+// a budget (src/ingest/heap-budget.ts); MALLOC_ARENA_MAX=2, so glibc keeps no malloc arena per DuckDB
+// thread. Measurements: docs/perf-log.md; the other budgets: src/resources.ts.
 import { bundledMain } from '../src/cli/bundle.mjs';
 import { prefetchForArgv } from '../src/cli/prefetch.mjs';
 import { useBundledWorker } from '../src/ingest/worker-entry.mjs';

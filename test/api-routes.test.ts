@@ -246,6 +246,68 @@ describe('list routes: { data: [flat rows], next_cursor }', () => {
   });
 });
 
+describe('overview routes', () => {
+  const sum = (rs: any[], k: string) => rs.reduce((a, r) => a + Number(r[k] ?? 0), 0);
+  it('GET /api/summary: the totals of /api/usage, /api/sessions, /api/tools and /api/errors, per range and project', async () => {
+    for (const q of ['', `from=${T0 + 2 * H}&to=${T0 + 4 * H + 1}`, 'project=proj2']) {
+      const [s, u, ss, t, e] = (
+        await Promise.all(
+          ['summary', 'usage', 'sessions?limit=1000&', 'tools', 'errors'].map((r) =>
+            get(`/api/${r}${r.endsWith('&') ? '' : '?'}${q}`),
+          ),
+        )
+      ).map((r) => r.body);
+      const row = s.data[0];
+      expect(s.data).toHaveLength(1);
+      for (const k of [
+        'input_tokens',
+        'output_tokens',
+        'cache_read_tokens',
+        'cache_write_tokens',
+        'llm_messages',
+      ])
+        expect(row[k], `${k} ${q}`).toBe(sum(u.data, k));
+      expect(row.cost_usd).toBeCloseTo(sum(u.data, 'cost_usd'), 9);
+      expect(row.tokens).toBe(
+        ['input_tokens', 'output_tokens', 'reasoning_tokens', 'cache_read_tokens', 'cache_write_tokens']
+          .map((k) => sum(u.data, k))
+          .reduce((a, b) => a + b, 0),
+      );
+      expect(row.sessions, q).toBe(ss.data.length);
+      expect(row.tool_calls, q).toBe(sum(t.data, 'calls'));
+      expect(row.tool_errors, q).toBe(sum(t.data, 'errors'));
+      expect(row.errors, q).toBe(sum(e.data, 'count'));
+    }
+    const all = (await get('/api/summary')).body.data[0];
+    expect(all).toMatchObject({ sessions: 7, tool_errors: 1 });
+    expect(all.cost_usd).toBeGreaterThan(1.5);
+    expect((await get(`/api/summary?from=${T0 + 100 * H}`)).body.data[0]).toMatchObject({
+      sessions: 0,
+      llm_messages: 0,
+      cost_usd: 0,
+      computed_cost_usd: null,
+    });
+  });
+
+  it('GET /api/health/checks: the latest stored run, failing first; empty before any run', async () => {
+    expect((await get('/api/health/checks')).body).toEqual({ data: [], next_cursor: null });
+    const ins = (run: string, at: string, id: string, status: string) =>
+      store.conn.run(
+        `INSERT INTO health_check_history VALUES ('${run}', TIMESTAMP '${at}', '${id}', '${status}', 1, NULL, 2, 'x')`,
+      );
+    await ins('r1', '2026-01-01 00:00:00', 'a_check', 'fail');
+    await ins('r2', '2026-01-02 00:00:00', 'a_check', 'pass');
+    await ins('r2', '2026-01-02 00:00:00', 'z_check', 'fail');
+    const { body } = await get('/api/health/checks');
+    expect(body.data.map((r: any) => [r.run_id, r.check_id, r.status])).toEqual([
+      ['r2', 'z_check', 'fail'],
+      ['r2', 'a_check', 'pass'],
+    ]);
+    expect(body.data[0].checked_at).toBe('2026-01-02T00:00:00.000Z');
+    await store.conn.run('DELETE FROM health_check_history');
+  });
+});
+
 describe('detail routes', () => {
   it('GET /api/sessions/:id with exchanges and sub-agent children', async () => {
     const { status, body } = await get('/api/sessions/ses_p');
@@ -370,6 +432,7 @@ describe('SQL injection payloads on every parameter of every route', () => {
     ['/api/tools', ['project', 'from', 'to']],
     ['/api/errors', ['project', 'category', 'source', 'from', 'to']],
     ['/api/projects', ['from', 'to']],
+    ['/api/summary', ['project', 'from', 'to']],
     ['/api/models', ['project', 'agent', 'model', 'provider', 'from', 'to']],
   ];
   it('query parameters: bound or refused (200 with no rows, or 400), never executed', async () => {
@@ -382,7 +445,9 @@ describe('SQL injection payloads on every parameter of every route', () => {
         for (const p of payloads) {
           const r = await get(`${route}?${param}=${encodeURIComponent(p)}`);
           expect([200, 400], `${route} ${param}=${p}`).toContain(r.status);
-          if (r.status === 200) expect(r.body.data, `${route} ${param}=${p}`).toEqual([]);
+          if (r.status === 200 && route === '/api/summary')
+            expect(r.body.data[0], `${route} ${param}=${p}`).toMatchObject({ sessions: 0, llm_messages: 0 });
+          else if (r.status === 200) expect(r.body.data, `${route} ${param}=${p}`).toEqual([]);
           else expect(r.body.parameter).toBe(param);
         }
     for (const p of payloads)
@@ -521,6 +586,26 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
     }
     expect((await a.request('/api/query', { method: 'POST', body: '{"sql":"select 1"}' })).status).toBe(401);
     expect((await a.request('/api/health')).status).toBe(200);
+    // a browser: pages go to /login; POST /login with the right token sets the HttpOnly cookie, which opens the API
+    const html = { accept: 'text/html' };
+    const page = await a.request('/sessions/ses_p', { headers: html });
+    expect([page.status, page.headers.get('location')]).toEqual([302, '/login?next=%2Fsessions%2Fses_p']);
+    expect((await a.request('/api/sessions', { headers: html })).status).toBe(401);
+    expect((await a.request('/login')).status).toBe(200);
+    const login = (token: string, next = '/sessions/ses_p') =>
+      a.request('/login', { method: 'POST', body: new URLSearchParams({ token, next }) });
+    const bad = await login('wrong');
+    expect([bad.status, bad.headers.get('set-cookie')]).toEqual([401, null]);
+    const good = await login('s3cret');
+    expect([good.status, good.headers.get('location')]).toEqual([303, '/sessions/ses_p']);
+    const cookie = good.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^ocbridge_token=s3cret; Path=\/; HttpOnly; SameSite=Strict/);
+    expect((await login('s3cret', '//evil.example/x')).headers.get('location')).toBe('/');
+    const withCookie = { cookie: cookie.split(';')[0] ?? '' };
+    expect((await a.request('/api/sessions', { headers: withCookie })).status).toBe(200);
+    expect((await a.request('/api/sessions', { headers: { cookie: 'ocbridge_token=wrong' } })).status).toBe(
+      401,
+    );
     // the local credential opens the internal routes (and the API); the API token does not open them
     const internal = (h: Record<string, string>) =>
       a.request('/internal/query', { method: 'POST', body: '{"sql":"select 1 as one"}', headers: h });
@@ -599,12 +684,14 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
       '/api/errors',
       '/api/exchanges/{id}',
       '/api/health',
+      '/api/health/checks',
       '/api/models',
       '/api/projects',
       '/api/query',
       '/api/sessions',
       '/api/sessions/{id}',
       '/api/sessions/{id}/trace',
+      '/api/summary',
       '/api/tools',
       '/api/usage',
     ]);

@@ -115,17 +115,18 @@ describe('dashboards', () => {
     expect([...types].sort()).toEqual(['prometheus', 'tempo', 'yesoreyeram-infinity-datasource']);
   });
 
-  it('have the project, model, agent and provider variables (the health dashboard needs none)', () => {
+  it('have the project, model, agent and provider variables (the health dashboard needs none), and bridge_url where a trace table links to the bridge', () => {
     for (const [file, d] of Object.entries(dashboards)) {
       if (file === 'bridge-health.json') continue;
-      expect(
-        d.templating?.list?.map((v) => v.name),
-        file,
-      ).toEqual(['project', 'model', 'agent', 'provider']);
+      const names = d.templating?.list?.map((v) => v.name) ?? [];
+      expect(names.slice(0, 4), file).toEqual(['project', 'model', 'agent', 'provider']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+      const linksBridge = JSON.stringify(d).includes('${bridge_url}/sessions/');
+      expect(names.slice(4), file).toEqual(linksBridge ? ['bridge_url'] : []);
     }
   });
 
-  it('link every trace_id column to Tempo and Jaeger', () => {
+  it('link every trace_id column to Tempo, Jaeger and the session on the bridge', () => {
     let tables = 0;
     for (const d of Object.values(dashboards)) {
       for (const p of allPanels(d) as (ReturnType<typeof allPanels>[number] & {
@@ -152,6 +153,12 @@ describe('dashboards', () => {
           urls.some((u) => u.includes('"ocbridge-jaeger"') && u.includes(VALUE_RAW)),
           p.title,
         ).toBe(true);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+        expect(urls, p.title).toContain('${bridge_url}/sessions/${__data.fields.session_id}');
+        expect(
+          cols.map((c) => c.selector),
+          p.title,
+        ).toContain('session_id');
       }
     }
     expect(tables).toBeGreaterThanOrEqual(2);

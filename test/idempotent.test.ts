@@ -99,6 +99,7 @@ describe('re-ingest', () => {
     await runIngest(store, { source: dir, workers: 0 });
     const listings = await rows(store, 'SELECT kind, files FROM source_listings ORDER BY kind');
     expect(listings).toEqual([
+      { kind: 'database', files: 0 }, // opencode.db's fingerprint (test/noop.test.ts)
       { kind: 'message', files: 1 },
       { kind: 'part', files: 1 },
       { kind: 'project', files: 0 },

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { semiSpaceFlagMb } from '../src/ingest/small-young-worker.ts';
+import { semiSpaceFlagMb } from '../src/resources.ts';
 
 const probe = (mode = '') =>
   JSON.parse(

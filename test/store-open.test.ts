@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore, ROW_GROUP_SIZE, STORE_CATALOG, withSettings } from '../src/store/db.ts';
+import { openStore, ROW_GROUP_SIZE, STORE_CATALOG } from '../src/store/db.ts';
 import { tempDir } from './support/datadir.ts';
 
 const rowGroups = async (s: Awaited<ReturnType<typeof openStore>>, table: string) =>
@@ -64,29 +64,43 @@ describe('opening the store', () => {
     );
   });
 
-  it('withSettings changes DuckDB settings for a task and puts them back, also when it fails', async () => {
+  it('store.settings: overrides for a task, put back also when it fails, and a standing value set meanwhile wins', async () => {
     const store = await openStore(join(tempDir(), 'settings.duckdb'), { threads: 2 });
     const setting = async (name: string) =>
       String((await store.conn.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]?.[0]);
+    const mib = (v: string) => Number.parseFloat(v) * (v.includes('GiB') ? 1024 : 1);
     try {
-      const before = { mem: await setting('memory_limit'), threads: await setting('threads') };
-      expect(before.threads).toBe('2');
-      const inside = await withSettings(store.conn, { memory_limit: '256MB', threads: 1 }, async () => ({
+      expect(await setting('threads')).toBe('2');
+      const inside = await store.settings.during({ memory_limit: '256MB', threads: 1 }, async () => ({
         mem: await setting('memory_limit'),
         threads: await setting('threads'),
       }));
       expect(inside.threads).toBe('1');
-      expect(inside.mem).not.toBe(before.mem);
-      expect(await setting('threads')).toBe(before.threads);
-      // DuckDB shows the limit rounded to 0.1 MiB, and that is what can be set back
-      const mib = (v: string) => Number.parseFloat(v) * (v.includes('GiB') ? 1024 : 1);
-      expect(mib(await setting('memory_limit'))).toBeCloseTo(mib(before.mem), 0);
+      expect(mib(inside.mem)).toBeCloseTo(244.1, 0); // 256 MB in MiB
+      expect(await setting('threads')).toBe('2');
+      expect(mib(await setting('memory_limit'))).toBeCloseTo(366.2, 0); // 384 MB, the store's limit
       await expect(
-        withSettings(store.conn, { threads: 1 }, async () => {
+        store.settings.during({ threads: 1 }, async () => {
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
       expect(await setting('threads')).toBe('2');
+
+      // the race a save-and-restore had: a pass borrows 384MB, the bridge goes live (160MB) meanwhile,
+      // the pass ends: the live value is in force, not the one the pass saw when it started
+      await store.settings.set({ memory_limit: '256MB' });
+      let release = () => {};
+      const pass = store.settings.during(
+        { memory_limit: '384MB' },
+        () => new Promise<void>((r) => (release = r)),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      expect(mib(await setting('memory_limit'))).toBeCloseTo(366.2, 0);
+      await store.settings.set({ memory_limit: '160MB' });
+      expect(mib(await setting('memory_limit'))).toBeCloseTo(366.2, 0); // the pass still runs
+      release();
+      await pass;
+      expect(mib(await setting('memory_limit'))).toBeCloseTo(152.5, 0); // 160 MB
     } finally {
       store.close();
     }

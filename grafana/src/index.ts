@@ -5,11 +5,13 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { errorsDashboard } from './dashboards/errors.ts';
 import { healthDashboard } from './dashboards/health.ts';
+import { liveDashboard } from './dashboards/live.ts';
 import { toolsDashboard } from './dashboards/tools.ts';
 import { usageDashboard } from './dashboards/usage.ts';
 
 export const DASHBOARDS: Record<string, () => Dashboard> = {
   'usage-and-cost.json': usageDashboard,
+  'live-usage.json': liveDashboard,
   'tools-and-performance.json': toolsDashboard,
   'errors.json': errorsDashboard,
   'bridge-health.json': healthDashboard,

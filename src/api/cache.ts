@@ -5,6 +5,8 @@
  * entries and bytes (least recently used out first), and single-flight: concurrent requests for
  * one URL share one query.
  */
+import { API_LIMITS } from '../resources.ts';
+
 export interface CacheOptions {
   maxEntries?: number;
   maxBytes?: number;
@@ -20,8 +22,8 @@ export class ResponseCache {
   misses = 0;
 
   constructor(opts: CacheOptions = {}) {
-    this.maxEntries = opts.maxEntries ?? 500;
-    this.maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
+    this.maxEntries = opts.maxEntries ?? API_LIMITS.cacheEntries;
+    this.maxBytes = opts.maxBytes ?? API_LIMITS.cacheBytes;
   }
 
   /** The cached 200 body for `key`, else runs `compute` once for all concurrent callers. */

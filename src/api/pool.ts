@@ -4,12 +4,14 @@
  * (`connection.interrupt()`), reported as `QueryTimeoutError`, and its connection is replaced, so a
  * late interrupt can never hit the next query.
  */
+
 import type {
   DuckDBConnection,
   DuckDBInstance,
   DuckDBPreparedStatement,
   DuckDBResultReader,
 } from '@duckdb/node-api';
+import { API_LIMITS } from '../resources.ts';
 import { type JsonRow, resultRows } from '../store/query.ts';
 
 export class QueryTimeoutError extends Error {
@@ -67,7 +69,7 @@ export class ConnectionPool {
     private readonly instance: DuckDBInstance,
     opts: PoolOptions = {},
   ) {
-    this.size = Math.max(1, opts.size ?? 4);
+    this.size = Math.max(1, opts.size ?? API_LIMITS.poolSize);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 

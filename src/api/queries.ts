@@ -262,3 +262,53 @@ export const MODELS_SQL = `
   LEFT JOIN (SELECT provider_id, model_id, count(*)::BIGINT AS n FROM model_pricing GROUP BY ALL) tiers
        ON tiers.provider_id = k.price_provider_id AND tiers.model_id = k.price_model_id
   ORDER BY u.computed_cost_usd DESC NULLS LAST, u.cost_usd DESC, u.provider_id, u.model_id`;
+
+/**
+ * $1 from, $2 to, $3 project ($4–$6 of MESSAGE_FILTER: null): the totals of a range, each counted as
+ * the list route of its kind counts it (LLM usage as /api/usage, sessions active in the range as
+ * /api/sessions, tool calls as /api/tools, errors as /api/errors).
+ */
+export const SUMMARY_SQL = `
+  WITH m AS (
+    SELECT ${SUM_TOKENS}, ${SUM_COST}, count(DISTINCT m.exchange_id)::BIGINT AS exchanges,
+           count(*)::BIGINT AS llm_messages
+    FROM message_facts m
+    WHERE ${MESSAGE_FILTER}
+  ),
+  s AS (
+    SELECT count(*)::BIGINT AS sessions, count(*) FILTER (WHERE s.parent_session_id IS NULL)::BIGINT AS root_sessions
+    FROM session_resource_metrics s LEFT JOIN projects p ON p.project_id = s.project_id
+    WHERE ($1::TIMESTAMP IS NULL OR coalesce(s.ended_at, s.started_at) >= $1::TIMESTAMP)
+      AND ($2::TIMESTAMP IS NULL OR s.started_at < $2::TIMESTAMP)
+      AND ($3::VARCHAR IS NULL OR s.project_id = $3 OR s.worktree = $3 OR p.worktree = $3 OR p.name = $3)
+  ),
+  t AS (
+    SELECT count(*)::BIGINT AS tool_calls, count(*) FILTER (WHERE status = 'error')::BIGINT AS tool_errors
+    FROM tool_call_facts t
+    WHERE ($1::TIMESTAMP IS NULL OR t.started_at >= $1::TIMESTAMP)
+      AND ($2::TIMESTAMP IS NULL OR t.started_at < $2::TIMESTAMP)
+      AND ($3::VARCHAR IS NULL OR t.project_id = $3 OR t.project_id IN (SELECT project_id FROM projects WHERE worktree = $3 OR name = $3))
+  ),
+  r AS (
+    SELECT count(*)::BIGINT AS errors FROM errors r
+    WHERE ($1::TIMESTAMP IS NULL OR r.occurred_at >= $1::TIMESTAMP)
+      AND ($2::TIMESTAMP IS NULL OR r.occurred_at < $2::TIMESTAMP)
+      AND ($3::VARCHAR IS NULL OR r.project_id = $3 OR r.project_id IN (SELECT project_id FROM projects WHERE worktree = $3 OR name = $3))
+  )
+  SELECT s.sessions, s.root_sessions, m.exchanges, m.llm_messages,
+         coalesce(m.input_tokens, 0)::BIGINT AS input_tokens, coalesce(m.output_tokens, 0)::BIGINT AS output_tokens,
+         coalesce(m.reasoning_tokens, 0)::BIGINT AS reasoning_tokens,
+         coalesce(m.cache_read_tokens, 0)::BIGINT AS cache_read_tokens,
+         coalesce(m.cache_write_tokens, 0)::BIGINT AS cache_write_tokens,
+         coalesce(m.input_tokens + m.output_tokens + m.reasoning_tokens + m.cache_read_tokens + m.cache_write_tokens, 0)::BIGINT AS tokens,
+         (m.cache_read_tokens / nullif(m.input_tokens + m.cache_read_tokens + m.cache_write_tokens, 0))::DOUBLE AS cache_hit_ratio,
+         coalesce(m.cost_usd, 0)::DOUBLE AS cost_usd, m.computed_cost_usd,
+         t.tool_calls, t.tool_errors, r.errors
+  FROM m, s, t, r`;
+
+/** The latest run of the data health checks (health_check_history), failing checks first. */
+export const HEALTH_CHECKS_SQL = `
+  SELECT check_id, status, value, warn_threshold, fail_threshold, explanation, checked_at, run_id
+  FROM health_check_history
+  WHERE run_id = (SELECT arg_max(run_id, checked_at) FROM health_check_history)
+  ORDER BY CASE status WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, check_id`;

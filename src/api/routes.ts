@@ -1,8 +1,6 @@
 /** The read-only routes under /api, declared with @hono/zod-openapi (validated input, documented output). */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { JsonRow } from '../store/query.ts';
-import type { ResponseCache } from './cache.ts';
 import { cursorParam, encodeCursor, idParam, limitParam, textParam, timeParam, ts } from './params.ts';
 import type { ConnectionPool } from './pool.ts';
 import {
@@ -22,6 +20,7 @@ import {
   type UsageGroup,
   usageQuery,
 } from './queries.ts';
+import { missing, ok, page, type Respond } from './respond.ts';
 import {
   ErrorRow,
   ErrorSchema,
@@ -195,46 +194,11 @@ const modelsRoute = createRoute({
   responses: { 200: json(list(ModelRow, 'ModelList'), 'models'), ...errors },
 });
 
-const page = (data: JsonRow[], next: string | null = null) => ({ data, next_cursor: next });
-
 class NotFound extends Error {}
 
 export { NotFound };
 
-type Answer = { status: 200 | 404; data: unknown };
-const ok = (data: unknown): Answer => ({ status: 200, data });
-const missing = (what: string, id: string): Answer => ({
-  status: 404,
-  data: { error: 'not found', parameter: 'id', detail: `no ${what} ${id}` },
-});
-
-export interface RouteOptions {
-  /** answers kept per URL while `dataVersion()` stays the same; no caching without it */
-  cache?: ResponseCache;
-  dataVersion?: () => string | number | Promise<string | number>;
-}
-
-export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, opts: RouteOptions = {}): void {
-  let version: string | null = null;
-  /** Runs `compute`, through the response cache when there is one. */
-  const respond = async (c: Context, compute: () => Promise<Answer>) => {
-    const { cache, dataVersion } = opts;
-    if (!cache || !dataVersion) {
-      const r = await compute();
-      return c.json(r.data as never, r.status);
-    }
-    const v = String(await dataVersion());
-    if (v !== version) {
-      cache.clear();
-      version = v;
-    }
-    const url = new URL(c.req.url);
-    const r = await cache.get(`${v} ${url.pathname}${url.search}`, async () => {
-      const a = await compute();
-      return { status: a.status, body: JSON.stringify(a.data) };
-    });
-    return c.body(r.body, r.status as 200, { 'content-type': 'application/json; charset=UTF-8' });
-  };
+export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: Respond): void {
   const sessions = async (f: SessionFilter) => {
     const q = sessionsQuery(f);
     return pool.rows(q.sql, q.params);

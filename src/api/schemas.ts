@@ -134,6 +134,44 @@ export const ToolRow = z
   })
   .openapi('Tool');
 
+export const SummaryRow = z
+  .object({
+    sessions: z.number().int().openapi({ description: 'sessions active in the range (as /api/sessions)' }),
+    root_sessions: z.number().int().openapi({ description: 'of which top-level (not sub-agent)' }),
+    exchanges: z
+      .number()
+      .int()
+      .openapi({ description: 'distinct exchanges with an LLM message in the range' }),
+    llm_messages: z.number().int(),
+    ...tokenFields,
+    tokens: z.number().int().openapi({ description: 'the five token counts summed' }),
+    cache_hit_ratio: num().openapi({
+      description: 'cache_read / (input + cache_read + cache_write); null without input',
+    }),
+    cost_usd: z.number().openapi({ description: 'recorded (as /api/usage)' }),
+    computed_cost_usd: num().openapi({ description: 'from the price list; null: nothing priced' }),
+    tool_calls: z.number().int(),
+    tool_errors: z.number().int(),
+    errors: z
+      .number()
+      .int()
+      .openapi({ description: 'message errors, failed tools and retries (as /api/errors)' }),
+  })
+  .openapi('Summary');
+
+export const HealthCheckRow = z
+  .object({
+    check_id: z.string(),
+    status: z.enum(['pass', 'warn', 'fail']),
+    value: num(),
+    warn_threshold: num(),
+    fail_threshold: num(),
+    explanation: z.string(),
+    checked_at: iso(),
+    run_id: z.string(),
+  })
+  .openapi('HealthCheck');
+
 export const ErrorRow = z
   .object({
     category: z.string(),

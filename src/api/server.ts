@@ -7,17 +7,18 @@
  */
 import { serve } from '@hono/node-server';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { type Logger, pino } from 'pino';
 import type { RequestObservation } from '../domain/request-observation.ts';
 import type { Store } from '../store/db.ts';
-import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
+import { authMiddleware, registerLogin } from './auth.ts';
 import { type CacheOptions, ResponseCache } from './cache.ts';
 import { renderDocsPage } from './docs-page.ts';
-import { hostAllowed } from './host-check.ts';
-import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
+import { invalid, registerInternal, type SqlRunner } from './internal.ts';
+import { registerOverviewRoutes } from './overview-routes.ts';
 import { ConnectionPool, QueryTimeoutError } from './pool.ts';
+import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
 import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
@@ -32,6 +33,8 @@ export interface Readiness {
 
 export interface ApiDeps {
   store: Store;
+  /** where failed requests are logged (default: errors as JSON on stderr) */
+  logger?: Pick<Logger, 'error'>;
   /** answers GET /metrics (Prometheus text, OpenMetrics when asked) */
   metrics?: { handle(req: Request): Promise<Response> | Response };
   /** called once per answered request (request-duration metric) */
@@ -87,13 +90,8 @@ export function disposeApp(app: OpenAPIHono): void {
   pools.get(app)?.close();
 }
 
-function invalid(c: Context, issues: readonly { path: PropertyKey[]; message: string }[], where?: string) {
-  const first = issues[0];
-  const name = first?.path.map(String).join('.') || where || 'request';
-  return c.json({ error: 'invalid parameter', parameter: name, detail: first?.message ?? 'invalid' }, 400);
-}
-
 export function createApp(deps: ApiDeps): OpenAPIHono {
+  const logger = deps.logger ?? pino({ level: 'error' }, pino.destination(2));
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return invalid(c, result.error.issues, result.target);
@@ -118,51 +116,31 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
   if (deps.corsOrigin)
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
-  // Authentication: the local credential opens everything (internal routes need it); the API
-  // token (when set) opens everything but the internal routes; /api/health is open.
-  app.use('*', async (c, next) => {
-    const path = c.req.path;
-    const local =
-      deps.localCredential !== undefined &&
-      sameSecret(c.req.header(LOCAL_CREDENTIAL_HEADER), deps.localCredential);
-    if (path.startsWith('/internal/')) {
-      if (!local) return c.json({ error: 'unauthorized' }, 401);
-      return next();
-    }
-    if (!deps.apiToken && !local && !hostAllowed(c.req.header('host'), deps.allowedHosts))
-      return c.json(
-        {
-          error: 'host not allowed',
-          detail:
-            'without an API token only loopback Host names and IP addresses are accepted (DNS rebinding): set --api-token, or name this host with --allowed-host',
-        },
-        403,
-      );
-    if (path === '/api/health' || c.req.method === 'OPTIONS' || !deps.apiToken || local) return next();
-    const auth = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m || !sameSecret(m[1], deps.apiToken))
-      return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': 'Bearer' });
-    return next();
-  });
+  // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential, deps.allowedHosts));
+  registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
     if (err instanceof QueryTimeoutError)
       return c.json({ error: 'query timeout', detail: err.message }, 503, { 'Retry-After': '5' });
     if (err instanceof SqlRefusedError) return c.json({ error: 'sql refused', detail: err.message }, 400);
     if (err instanceof NotFound) return c.json({ error: 'not found', detail: err.message }, 404);
-    if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
-    console.error('ocbridge api:', err);
+    if (err instanceof HTTPException)
+      return err.res ? err.getResponse() : c.json({ error: err.message || 'bad request' }, err.status);
+    logger.error({ err, method: c.req.method, path: c.req.path }, 'api request failed');
     return c.json({ error: 'internal error' }, 500);
   });
   app.notFound((c) => c.json({ error: 'not found', detail: `no route ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealth(app, deps, pool);
-  registerRoutes(app, pool, {
+  const respond = responder({
     cache: deps.dataVersion ? new ResponseCache(deps.cache) : undefined,
     dataVersion: deps.dataVersion,
   });
-  registerSql(app, deps, pool);
+  registerRoutes(app, pool, respond);
+  registerOverviewRoutes(app, pool, respond);
+  const runSql = registerSql(app, deps, pool);
+  if (deps.localCredential !== undefined) registerInternal(app, deps, pool, runSql);
 
   if (deps.metrics) {
     const metrics = deps.metrics;
@@ -239,7 +217,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
   });
 }
 
-function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): void {
+function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): SqlRunner {
   let lockedDown: Promise<string> | null = null;
   /** Switches external access off (once) and returns the store's catalog name. */
   const prepare = () => {
@@ -261,7 +239,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
   // `local`: the bridge's own user through the local credential (`ocbridge query` while run holds the
   // store). The SQL guard still admits one SELECT only, but the instance keeps its file access, which
   // the bridge needs (backups); remote SQL (/api/query, --enable-sql) switches it off for good.
-  const run = async (sql: string, limit: number, timeoutMs: number, local = false) => {
+  const run: SqlRunner = async (sql, limit, timeoutMs, local = false) => {
     const db = local ? await catalog() : await prepare();
     const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
     return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
@@ -291,50 +269,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): voi
     return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
   });
 
-  if (deps.localCredential === undefined) return;
-  // `ocbridge query`/`report` while this process holds the store: same guard, CLI-sized limits.
-  const Internal = z.object({
-    sql: z.string().min(1).max(100_000),
-    limit: z.number().int().min(1).max(5_000_000).optional(),
-    timeout_ms: z.number().int().min(1).max(3_600_000).optional(),
-  });
-  app.post('/internal/query', async (c) => {
-    const body = Internal.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    return c.json(
-      await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000, true),
-    );
-  });
-  // `ocbridge health` while this process holds the store: the bridge's own scheduled checks, run now
-  app.post('/internal/health', async (c) => {
-    if (!deps.internalHealth)
-      return c.json({ error: 'health checks are not scheduled in this process' }, 404);
-    return c.json(await deps.internalHealth());
-  });
-  const Backup = z.object({ out: z.string().min(1).max(4096) });
-  app.post('/internal/backup', async (c) => {
-    const body = Backup.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    if (!deps.internalBackup) return c.json({ error: 'backups are not available in this process' }, 404);
-    try {
-      return c.json(await deps.internalBackup(body.data.out));
-    } catch (e) {
-      return c.json({ error: 'backup failed', detail: (e as Error).message }, 500);
-    }
-  });
-  const Report = z.object({
-    report: z.enum(REPORTS),
-    since: z.string().max(64).optional(),
-    project: z.string().max(512).optional(),
-    limit: z.number().int().min(0).max(1_000_000).optional(),
-  });
-  app.post('/internal/report', async (c) => {
-    const body = Report.safeParse(await c.req.json().catch(() => null));
-    if (!body.success) return invalid(c, body.error.issues, 'body');
-    const { report, ...o } = body.data;
-    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
-    return c.json({ data: rows, next_cursor: null });
-  });
+  return run;
 }
 
 export interface RunningServer {

@@ -84,6 +84,7 @@ export async function runDemo(values: DemoOptions): Promise<number> {
         [
           '',
           `ocbridge is running (history loaded in ${rec.seconds ?? '?'} s):`,
+          `  web view   ${url}/   (overview; a session's traces at ${url}/sessions/<id>)`,
           `  API        ${url}/api/health   (the HTTP API lives under ${url}/api/)`,
           `  metrics    ${url}/metrics`,
           `  store      ${db}`,

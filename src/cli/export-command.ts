@@ -1,9 +1,10 @@
 /** `ocbridge export [traces]`: one-shot OTLP export of everything pending in the ledger. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { EXPORT_DUCKDB_THREADS, exportTraces } from '../otel/export.ts';
+import { exportTraces } from '../otel/export.ts';
 import { PROTOCOLS } from '../otel/exporter.ts';
 import { ledgerStats } from '../otel/ledger.ts';
 import { tracesOffReason } from '../otel/switches.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { otelSwitchesOrExit } from './otel-switches.ts';
 
@@ -92,7 +93,7 @@ export function registerExportCommand(program: Command): void {
         console.error(`ocbridge export: ${off}: nothing exported`);
         return;
       }
-      const store = await openStore(o.db, { threads: EXPORT_DUCKDB_THREADS });
+      const store = await openStore(o.db, { threads: DUCKDB_BUDGETS.exportThreads });
       const ac = new AbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);

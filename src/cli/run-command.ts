@@ -17,7 +17,7 @@ import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { otelSwitchesOrExit } from './otel-switches.ts';
-import { addHttpOptions, type HttpOptions } from './serve-command.ts';
+import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
   const n = Number(v);
@@ -135,6 +135,7 @@ export function registerRunCommand(program: Command): void {
       const credential = newCredential();
       const app = createApp({
         store,
+        logger,
         mode: 'run',
         metrics,
         onRequest: metrics.onRequest,
@@ -155,6 +156,7 @@ export function registerRunCommand(program: Command): void {
         }),
         dataVersion: () => status.dataVersion(),
       });
+      addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
       logger.info({ url: server.url }, 'listening');

@@ -1,9 +1,14 @@
 /** `ocbridge serve`: the HTTP API over a database alone (opened read-only; no ingest, no export). */
+
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { pino } from 'pino';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { registerWeb } from '../web/index.ts';
 import { BridgeClient } from './bridge-client.ts';
 
 export interface HttpOptions {
@@ -13,6 +18,7 @@ export interface HttpOptions {
   allowedHost?: string[];
   enableSql?: boolean;
   corsOrigin?: string;
+  traceUrl?: string[];
 }
 
 /** The HTTP flags shared by `run` and `serve`. */
@@ -30,7 +36,19 @@ export function addHttpOptions(cmd: Command): Command {
       'without --api-token, Host names accepted besides localhost and IP addresses (DNS rebinding guard; e.g. a container service name)',
     )
     .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
-    .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)');
+    .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
+    .addOption(
+      new Option(
+        '--trace-url <template...>',
+        'the web view links each trace here; {trace_id} is replaced (e.g. http://localhost:16686/trace/{trace_id})',
+      ).env('OCBRIDGE_TRACE_URL'),
+    );
+}
+
+/** The web view on the API's server (`/`, `/sessions/:id`), with the trace links of `--trace-url`. */
+export function addWebView(app: OpenAPIHono, o: HttpOptions): void {
+  const links = (o.traceUrl ?? []).flatMap((t) => String(t).split(/\s+/)).filter(Boolean);
+  registerWeb(app, { traceLinks: links });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -43,7 +61,7 @@ export function registerServeCommand(program: Command): void {
       '--threads <n>',
       'DuckDB threads (default 1: API queries are small, one thread each serves concurrent requests best; raise it for heavy SQL)',
       (v) => Number(v),
-      1,
+      DUCKDB_BUDGETS.serveThreads,
     );
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
@@ -60,8 +78,10 @@ export function registerServeCommand(program: Command): void {
     }
     // nobody else configures this instance: no files, network or extensions, and no SET
     await lockDownInstance(store.conn, true);
+    const logger = pino(pino.destination(2));
     const app = createApp({
       store,
+      logger,
       mode: 'serve',
       apiToken: o.apiToken,
       allowedHosts: o.allowedHost,
@@ -69,8 +89,9 @@ export function registerServeCommand(program: Command): void {
       corsOrigin: o.corsOrigin,
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });
+    addWebView(app, o);
     const server = await startServer(app, { host: o.host, port: o.port });
-    console.error(JSON.stringify({ msg: 'listening', url: server.url, db: o.db, sql: o.enableSql === true }));
+    logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
     const stop = async () => {
       await server.close();
       disposeApp(app);

@@ -37,8 +37,3 @@ export class HeapBudget {
     this.base = this.heapUsed();
   }
 }
-
-/** The main thread's budget: the writer's heap between full collections. */
-export const MAIN_HEAP_BUDGET_MB = 64;
-/** A parser thread's budget: it holds two chunks at most. */
-export const PARSER_HEAP_BUDGET_MB = 32;

@@ -4,11 +4,11 @@
  * ~0.15 s from the bin's bundle, ~0.45 s through tsx: worker-entry.mjs).
  */
 import type { Worker } from 'node:worker_threads';
+import { PARSER_LIMITS, startSmallYoungWorker } from '../resources.ts';
 import type { JsonFileRef } from './json-tree.ts';
 import { type ChunkRequest, type ChunkResult, parseChunk } from './json-worker.ts';
 import { unpackRecords } from './pack.ts';
 import type { IngestProblem, IngestRecord } from './records.ts';
-import { startSmallYoungWorker } from './small-young-worker.ts';
 import { jsonWorkerUrl } from './worker-entry.mjs';
 
 export interface ParsedChunk {
@@ -31,14 +31,11 @@ function unpack(refs: JsonFileRef[], r: ChunkResult): ParsedChunk {
   return { refs, records, recordCounts: r.recordCounts, problems: r.problems };
 }
 
-/** Bytes of JSON in one chunk at most: a chunk of big files (session diffs) would cost a spike of RSS. */
-export const CHUNK_MAX_BYTES = 8 * 1024 * 1024;
-
 /** Splits refs, in order, into chunks of at most `maxFiles` files and `maxBytes` bytes (one file at least). */
 export function chunkRefs(
   refs: JsonFileRef[],
   maxFiles: number,
-  maxBytes = CHUNK_MAX_BYTES,
+  maxBytes: number = PARSER_LIMITS.chunkBytes,
 ): JsonFileRef[][] {
   const chunks: JsonFileRef[][] = [];
   let cur: JsonFileRef[] = [];
@@ -67,9 +64,10 @@ export class JsonParserPool {
     if (!this.workers) {
       this.workers = Array.from({ length: this.size }, () =>
         startSmallYoungWorker(jsonWorkerUrl(), {
-          // a parser holds two chunks at most; a small heap makes V8 collect early and keeps RSS down
-          // (young generation: 24 MB, not the main thread's 2 × 64 MB semi-spaces; small-young-worker.ts)
-          resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 24 },
+          resourceLimits: {
+            maxOldGenerationSizeMb: PARSER_LIMITS.oldGenerationMb,
+            maxYoungGenerationSizeMb: PARSER_LIMITS.youngGenerationMb,
+          },
         }),
       );
     }
@@ -96,7 +94,10 @@ export class JsonParserPool {
   }
 
   /** Yields the parsed chunks of `refs` in order. Small inputs are parsed inline. */
-  async *parse(refs: JsonFileRef[], chunkSize = 1000): AsyncGenerator<ParsedChunk> {
+  async *parse(
+    refs: JsonFileRef[],
+    chunkSize: number = PARSER_LIMITS.chunkFiles,
+  ): AsyncGenerator<ParsedChunk> {
     const chunks = chunkRefs(refs, chunkSize);
     if (this.size <= 0 || chunks.length <= 1) {
       for (const c of chunks) yield unpack(c, parseChunk(0, c));

@@ -1,6 +1,7 @@
 /** Worker thread: reads and maps JSON files so the main thread only writes (uses the second core). */
 import { parentPort } from 'node:worker_threads';
-import { HeapBudget, PARSER_HEAP_BUDGET_MB } from './heap-budget.ts';
+import { HEAP_BUDGETS } from '../resources.ts';
+import { HeapBudget } from './heap-budget.ts';
 import { type JsonFileRef, parseJsonFile } from './json-tree.ts';
 import { type PackedRecords, packRecords } from './pack.ts';
 import type { IngestProblem, IngestRecord } from './records.ts';
@@ -32,7 +33,7 @@ export function parseChunk(id: number, refs: JsonFileRef[]): ChunkResult {
   return { id, packed: packRecords(records), recordCounts, problems };
 }
 
-const heap = new HeapBudget(PARSER_HEAP_BUDGET_MB);
+const heap = new HeapBudget(HEAP_BUDGETS.parserMb);
 parentPort?.on('message', (req: ChunkRequest) => {
   parentPort?.postMessage(parseChunk(req.id, req.refs));
   heap.check(); // the chunk was copied to the main thread

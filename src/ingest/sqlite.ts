@@ -38,6 +38,13 @@ export interface DbBatch {
   problems: IngestProblem[];
   /** Highest time_updated seen in this batch. */
   highWater: number;
+  /**
+   * Records read again although the last read may have stored them already: rows at exactly the
+   * stored high-water mark (read with `>=`, since rows committed later can share its millisecond),
+   * every todo list (no per-row change time) and the rows of a table read again after a bad page.
+   * The caller compares them with the store first.
+   */
+  revisit: Set<IngestRecord>;
 }
 
 export class SourceUnreadableError extends Error {}
@@ -88,11 +95,18 @@ export class DatabaseSource {
     return this.db;
   }
 
+  private checkedVersion = -1;
+
   /** True when another connection committed since the last read (or nothing was read yet). */
   changed(): boolean {
     const db = this.connection();
-    const v = Number(db.pragma('data_version', { simple: true }));
-    return v !== this.lastVersion;
+    this.checkedVersion = Number(db.pragma('data_version', { simple: true }));
+    return this.checkedVersion !== this.lastVersion;
+  }
+
+  /** The caller found nothing committed as of the last changed() (by the file's fingerprint): count it as read. */
+  unchanged(): void {
+    this.lastVersion = this.checkedVersion;
   }
 
   /** Reads rows changed since the high-water marks, as batches in dependency order. */
@@ -129,7 +143,14 @@ function endRead(db: Database.Database): void {
   }
 }
 
-const emptyTodo = (): DbBatch => ({ table: 'todo', source: 'v1', records: [], problems: [], highWater: 0 });
+const emptyTodo = (): DbBatch => ({
+  table: 'todo',
+  source: 'v1',
+  records: [],
+  problems: [],
+  highWater: 0,
+  revisit: new Set(),
+});
 
 /**
  * Reads an open database. Yields batches in dependency order (projects, sessions, messages, parts,
@@ -159,12 +180,24 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         ? `SELECT * FROM ${table} WHERE time_updated >= ? ORDER BY time_updated`
         : `SELECT * FROM ${table}`;
       const stmt = db.prepare(sql);
-      let out: DbBatch = { table, source, records: [], problems: [], highWater: hw };
-      const add = (r: Row) => {
+      const batch = (highWater: number): DbBatch => ({
+        table,
+        source,
+        records: [],
+        problems: [],
+        highWater,
+        revisit: new Set(),
+      });
+      let out = batch(hw);
+      const marked = since[table] !== undefined;
+      const add = (r: Row, again = false) => {
         const tu = num(r.time_updated);
         if (tu !== undefined && tu > out.highWater) out.highWater = tu;
+        const first = out.records.length;
         try {
           mapBounded(r, out, map, `${path}#${table}/${String(r.id)}`);
+          if (again || (marked && tu === hw))
+            for (let i = first; i < out.records.length; i++) out.revisit.add(out.records[i] as IngestRecord);
         } catch (e) {
           out.problems.push(
             problem(
@@ -182,7 +215,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         for (const r of (hasUpdated ? stmt.iterate(hw) : stmt.iterate()) as Iterable<Row>) {
           if (add(r)) {
             yield out;
-            out = { table, source, records: [], problems: [], highWater: out.highWater };
+            out = batch(out.highWater);
           }
         }
       } catch (e) {
@@ -203,9 +236,9 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
               ),
             );
           } else if (!hasUpdated || (num(s.row.time_updated) ?? hw) >= hw) {
-            if (add(s.row)) {
+            if (add(s.row, true)) {
               yield out;
-              out = { table, source, records: [], problems: [], highWater: out.highWater };
+              out = batch(out.highWater);
             }
           }
         }
@@ -300,6 +333,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         );
         push(out, v1, 'todo', sid, mapTodos(todos, sid, v1));
       }
+      for (const r of out.records) out.revisit.add(r);
       if (out.records.length > 0 || out.problems.length > 0) yield out;
     }
   } finally {

@@ -37,14 +37,6 @@ import {
 } from './source.ts';
 import { SCOPE } from './spans.ts';
 
-/**
- * DuckDB threads for a backfill (`ocbridge export` opens its store with this): the reads are one query
- * at a time, and the other core is taken by mapping, encoding and sending (and, on one machine, the
- * collector). With DuckDB's default of one thread per core the same export used 10–20% more CPU and
- * was no faster (three interleaved pairs of three runs each, full-scale store, 2026-11-29).
- */
-export const EXPORT_DUCKDB_THREADS = 1;
-
 export interface ExportTracesOptions extends ExporterConfig {
   serviceName?: string;
   /** Export prompts, outputs and tool arguments/results (truncated). Off by default. */

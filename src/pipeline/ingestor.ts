@@ -6,18 +6,21 @@
  * high-water mark) are skipped.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { databaseFingerprint } from '../ingest/db-fingerprint.ts';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
-import { HeapBudget, MAIN_HEAP_BUDGET_MB } from '../ingest/heap-budget.ts';
+import { HeapBudget } from '../ingest/heap-budget.ts';
 import { JsonParserPool } from '../ingest/json-pool.ts';
 import { JSON_KINDS, type JsonFileRef, listJsonTreeLazy } from '../ingest/json-tree.ts';
 import type { IngestProblem } from '../ingest/records.ts';
 import { DatabaseSource, SourceUnreadableError } from '../ingest/sqlite.ts';
-import { type Store, withSettings } from '../store/db.ts';
+import { DUCKDB_BUDGETS, HEAP_BUDGETS, PARSER_LIMITS } from '../resources.ts';
+import type { FileCheckpoint } from '../store/bookkeeping.ts';
+import type { Store } from '../store/db.ts';
 import { deriveAfterIngest } from '../store/derive/index.ts';
 import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
+import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
   clearFolderErrors,
@@ -27,16 +30,11 @@ import {
   recordListing,
   UNREADABLE_FOLDER,
 } from '../store/file-checkpoints.ts';
-import { type Entity, type FileCheckpoint, StoreWriter, type WriteStats } from '../store/writer.ts';
+import { withoutStoredCopies } from '../store/unchanged.ts';
+import { StoreWriter, type WriteStats } from '../store/writer.ts';
 
-/** Commit the bulk transaction after this much input, so a crash loses at most this much work. */
-const COMMIT_EVERY_BYTES = 64 * 1024 * 1024;
-/**
- * DuckDB during the bulk load (the derivation after it gets the store's own settings back): one
- * thread, since the parser thread has the other core, and 256 MB instead of 384 MB. Full-scale ingest
- * (docs/architecture.md): peak RSS ~1.13 GB -> ~1.0 GB, no slower.
- */
-const BULK_LOAD_SETTINGS = { memory_limit: '256MB', threads: 1 };
+/** The `source_listings` kind under which a database's fingerprint (src/ingest/db-fingerprint.ts) is kept. */
+const DATABASE_LISTING = 'database';
 
 export interface IngestOptions {
   source?: string;
@@ -80,7 +78,7 @@ export class Ingestor {
   private pool: JsonParserPool | null = null;
   private readonly databases = new Map<string, DatabaseSource>();
   private bytesSinceCommit = 0;
-  private readonly heap = new HeapBudget(MAIN_HEAP_BUDGET_MB);
+  private readonly heap = new HeapBudget(HEAP_BUDGETS.mainMb);
   private readonly progress: (p: Progress) => void;
 
   constructor(
@@ -108,7 +106,7 @@ export class Ingestor {
   async bulk(): Promise<IngestSummary> {
     const t0 = performance.now();
     let ok = false;
-    await withSettings(this.store.conn, BULK_LOAD_SETTINGS, async () => {
+    await this.store.settings.during(DUCKDB_BUDGETS.bulkLoad, async () => {
       await this.writer.startBulk();
       try {
         for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
@@ -132,7 +130,7 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
-    if (this.bytesSinceCommit > COMMIT_EVERY_BYTES) {
+    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) {
       // derived columns commit with their rows, so a crash never leaves them stale
       await this.writer.finalize();
       await this.writer.commitBulk();
@@ -149,19 +147,39 @@ export class Ingestor {
       src = new DatabaseSource(dbFile);
       this.databases.set(dbFile, src);
     }
+    const conn = this.store.conn;
     try {
       if (!src.changed()) return applied;
+      // taken before the read: a commit after this point changes it, so the next start reads again
+      const fingerprint = databaseFingerprint(dbFile);
+      if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
+        src.unchanged(); // nothing committed since the last complete read: not one row is read
+        return applied;
+      }
       // a database replaced by another file (restored, re-imported) is read again from the start
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
+      let wrote = false;
       for (const batch of src.read({ since })) {
         summary.dbRowsRead += batch.records.length;
-        applied.rows += batch.records.length;
-        await writer.writeBatch(batch.records, batch.problems);
-        await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
-        await this.wrote(batch.records.reduce((n, r) => n + r.raw.length, 0));
+        // rows read again at the high-water mark and todo lists: only what differs from the store
+        const records = await withoutStoredCopies(conn, batch.records, batch.revisit);
+        applied.rows += records.length;
+        if (records.length > 0 || batch.problems.length > 0) {
+          await writer.writeBatch(records, batch.problems);
+          wrote = true;
+        }
+        if (batch.highWater !== since[batch.table]) {
+          await writer.setHighWater(`${dbFile}#${batch.table}`, batch.highWater);
+          wrote = true;
+        }
+        await this.wrote(records.reduce((n, r) => n + r.raw.length, 0));
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
+      // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
+      // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
+      // one bookkeeping row moves ~1 MB of blocks, and comparing again next time costs milliseconds.
+      if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
@@ -176,9 +194,7 @@ export class Ingestor {
 
   private parserPool(): JsonParserPool {
     if (!this.pool) {
-      this.pool = new JsonParserPool(
-        this.opts.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
-      );
+      this.pool = new JsonParserPool(this.opts.workers ?? PARSER_LIMITS.threads());
     }
     return this.pool;
   }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import type { Store } from '../store/db.ts';
 import type { WriteStats } from '../store/writer.ts';
 import { type IngestOptions, Ingestor, type IngestSummary } from './ingestor.ts';
@@ -23,7 +24,7 @@ export interface LiveOptions extends IngestOptions {
   /** How often to retry a file that doesn't parse yet (half-written), and how many times. */
   retryDelayMs?: number;
   maxRetries?: number;
-  /** DuckDB's memory limit once live (default 160MB; the history load runs with the store's limit). */
+  /** DuckDB's memory limit once live (default `DUCKDB_BUDGETS.liveMemoryLimit`; the history load runs with the store's). */
   liveMemoryLimit?: string;
   /** How often to look for a vanished data dir. */
   recoverPollMs?: number;
@@ -126,13 +127,13 @@ export class LiveBridge extends EventEmitter<{
     }, this.opts.recoverPollMs ?? 2000);
     this.presence.unref();
     // (after a recovery, the load gets its big buffer pool back)
-    this.bulkMemoryLimit ??= String(
-      (await this.store.conn.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
-    );
-    await this.store.conn.run(`SET memory_limit = '${this.bulkMemoryLimit}'`);
+    this.bulkMemoryLimit ??= this.store.settings.current('memory_limit') ?? DUCKDB_BUDGETS.storeMemoryLimit;
+    await this.store.settings.set({ memory_limit: this.bulkMemoryLimit });
     const summary = await this.ingestor.bulk();
     // the history load needed a big buffer pool; watching needs little: give the memory back
-    await this.store.conn.run(`SET memory_limit = '${this.opts.liveMemoryLimit ?? '160MB'}'`);
+    await this.store.settings.set({
+      memory_limit: this.opts.liveMemoryLimit ?? DUCKDB_BUDGETS.liveMemoryLimit,
+    });
     this.live = true;
     this.lastCommitAt = Date.now();
     this.emit('ready', summary);

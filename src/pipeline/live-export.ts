@@ -9,7 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { type ExportTracesOptions, type ExportTracesResult, exportTraces } from '../otel/export.ts';
-import { type Store, withSettings } from '../store/db.ts';
+import { DUCKDB_BUDGETS } from '../resources.ts';
+import type { Store } from '../store/db.ts';
 
 export interface LiveExportOptions
   extends Pick<
@@ -18,7 +19,7 @@ export interface LiveExportOptions
   > {
   /** Time between passes when nothing else triggers one (default 10 s). */
   intervalMs?: number;
-  /** DuckDB memory limit during a pass (default 384MB; the previous limit is restored after). */
+  /** DuckDB memory limit during a pass (default: `DUCKDB_BUDGETS.traceExportMemoryLimit`). */
   memoryLimit?: string;
   /** A pass gives up after the collector has not acknowledged for this long (default 60 s). */
   maxRetryMs?: number;
@@ -72,9 +73,9 @@ export class LiveTraceExport {
     try {
       this.conn ??= await this.store.instance.connect();
       const conn = this.conn;
-      // reading spans joins a dozen tables: ~250 MB of DuckDB memory for a few thousand spans, more
-      // than the bridge keeps while watching (160 MB); borrow the bulk load's pool for the pass
-      const r = await withSettings(conn, { memory_limit: this.opts.memoryLimit ?? '384MB' }, () =>
+      // reading spans needs more DuckDB memory than the bridge keeps while watching: borrow a larger pool
+      const memory_limit = this.opts.memoryLimit ?? DUCKDB_BUDGETS.traceExportMemoryLimit;
+      const r = await this.store.settings.during({ memory_limit }, () =>
         exportTraces(conn, {
           ...this.opts,
           instance: this.store.instance,

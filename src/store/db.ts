@@ -3,7 +3,9 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DUCKDB_BUDGETS } from '../resources.ts';
 import { migrateUp } from './migrate.ts';
+import { StoreSettings } from './settings.ts';
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   const base =
@@ -24,6 +26,8 @@ export interface Store {
   path: string;
   instance: DuckDBInstance;
   conn: DuckDBConnection;
+  /** the only way to change the instance's DuckDB settings while it runs */
+  settings: StoreSettings;
   close(): void;
 }
 
@@ -68,7 +72,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
-    memory_limit: opts.memoryLimit ?? '384MB',
+    memory_limit: opts.memoryLimit ?? DUCKDB_BUDGETS.storeMemoryLimit,
   };
   if (opts.threads) config.threads = String(opts.threads);
   const instance = await DuckDBInstance.create(':memory:', config);
@@ -95,38 +99,16 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
   }
   if (!opts.readOnly) makePrivate(path);
   if (!opts.readOnly && opts.migrate !== false) await migrateUp(conn);
+  const settings = new StoreSettings(instance, { memory_limit: config.memory_limit as string });
   return {
     path,
     instance,
     conn,
+    settings,
     close() {
+      settings.close();
       conn.closeSync();
       instance.closeSync();
     },
   };
-}
-
-/**
- * Runs `fn` with DuckDB settings changed for the whole instance (`SET memory_limit`, `SET threads`, …)
- * and puts the previous values back after, whether `fn` succeeded or not (as `current_setting` shows
- * them: a memory limit comes back rounded to 0.1 MiB).
- */
-export async function withSettings<T>(
-  conn: DuckDBConnection,
-  settings: Record<string, string | number>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const set = (name: string, value: string | number) =>
-    conn.run(`SET ${name} = '${String(value).replaceAll("'", "''")}'`);
-  const before: [string, string][] = [];
-  try {
-    for (const [name, value] of Object.entries(settings)) {
-      const r = await conn.runAndReadAll(`SELECT current_setting('${name}')`);
-      before.push([name, String(r.getRows()[0]?.[0])]);
-      await set(name, value); // a setting that fails to apply still has its earlier ones put back
-    }
-    return await fn();
-  } finally {
-    for (const [name, value] of before.reverse()) await set(name, value);
-  }
 }

@@ -1,26 +1,18 @@
 /**
  * The scrape target of the deploy end-to-end test: the real bridge (`ocbridge run --port 0` on a
- * generated corpus) once src/otel/metrics exists, else the fixture exporter (test/fixtures/bridge-metrics.prom).
- * OCBRIDGE_E2E_TARGET=fixture|bridge forces one.
+ * generated corpus). OCBRIDGE_E2E_TARGET=fixture serves test/fixtures/bridge-metrics.prom instead,
+ * for working on the stack alone; the test never falls back to it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCorpus } from '../../src/gen/index.ts';
 import { type MetricsTarget, startFixtureExporter } from './fixture-exporter.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
-export function realBridgeHasMetrics(): boolean {
-  return (
-    existsSync(join(REPO, 'src', 'otel', 'metrics')) || existsSync(join(REPO, 'src', 'otel', 'metrics.ts'))
-  );
-}
-
+/** The real bridge; the fixture exporter only when OCBRIDGE_E2E_TARGET=fixture asks for it. */
 export function defaultTargetKind(): MetricsTarget['kind'] {
-  const forced = process.env.OCBRIDGE_E2E_TARGET;
-  if (forced === 'fixture' || forced === 'bridge') return forced;
-  return realBridgeHasMetrics() ? 'bridge' : 'fixture';
+  return process.env.OCBRIDGE_E2E_TARGET === 'fixture' ? 'fixture' : 'bridge';
 }
 
 /** `ocbridge run` on a small generated corpus, listening on a free port; resolves once it listens */

@@ -5,7 +5,7 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { startSmallYoungWorker } from '../../src/ingest/small-young-worker.ts';
+import { startSmallYoungWorker } from '../../src/resources.ts';
 
 const newSpaceMb = () =>
   Math.round((getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576);

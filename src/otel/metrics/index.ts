@@ -52,9 +52,7 @@ import {
 } from './exposition.ts';
 import { UsageProducer } from './usage.ts';
 
-export { BoundedLabel, OTHER, UsageProducer } from './usage.ts';
-
-/** What metrics need from live mode (LiveBridge has it; src/otel does not import src/cli). */
+/** What metrics need from live mode (LiveBridge has it; src/otel does not import src/pipeline). */
 export interface IngestEvents {
   on(event: 'applied' | 'ready' | 'flushed', listener: () => void): unknown;
   on(event: 'derived', listener: (n: number, sessions?: ReadonlySet<string>) => void): unknown;

@@ -6,7 +6,7 @@
  * labels are bounded to a sticky top N plus `other`.
  */
 import { gzipSync } from 'node:zlib';
-import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
+import { type HrTime, ValueType } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -16,17 +16,8 @@ import {
   type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { providerName } from '../../domain/providers.ts';
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_TOOL_NAME,
   GEN_AI_OPERATION_DURATION_BUCKETS,
-  GEN_AI_OPERATION_NAME_VALUE_CHAT,
-  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   GEN_AI_TOKEN_USAGE_BUCKETS,
   INSTRUMENTATION_SCOPE_NAME,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
@@ -41,127 +32,18 @@ import {
   METRIC_OPENCODE_TOOL_DURATION,
 } from '../semconv.ts';
 import type { Row, UsageAggregates } from './aggregates.ts';
+import { BoundedLabel } from './bounded-label.ts';
 import { type Format, labelString, type RenderFamily, renderFamilies } from './render.ts';
-
-export const OTHER = 'other';
-
-/** A label whose values are bounded: the top N (chosen once, then sticky) keep their name, the rest are `other`. */
-export class BoundedLabel {
-  private readonly admitted = new Set<string>();
-  constructor(readonly limit: number) {}
-  /** Admits values by rank (best first) while there is room; admitted values stay for the process' life. */
-  admit(ranked: Iterable<string>): void {
-    for (const v of ranked) {
-      if (this.admitted.size >= this.limit) return;
-      this.admitted.add(v);
-    }
-  }
-  map(v: string): string {
-    if (this.admitted.has(v)) return v;
-    if (this.admitted.size < this.limit) {
-      this.admitted.add(v);
-      return v;
-    }
-    return OTHER;
-  }
-}
-
-interface HistogramValue {
-  counts: number[];
-  sum: number;
-}
-
-type Kind = 'counter' | 'histogram';
-
-interface Family {
-  name: string;
-  description: string;
-  unit: string;
-  kind: Kind;
-  boundaries?: readonly number[];
-  /** series key → attributes and value */
-  series: Map<string, Series>;
-}
-
-interface Series {
-  attributes: Attributes;
-  /** rendered labels (render.ts), made once */
-  labels?: string;
-  value: number | HistogramValue;
-  /**
-   * A series that appears while live is shown as 0 until a scrape saw it (then its value), so that
-   * increase() counts its first value; set to the refresh generation that created it.
-   */
-  pendingGen?: number;
-  pendingSince?: number;
-}
-
-const key = (a: Attributes) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1)));
-type V = Row[string] | undefined;
-const s = (v: V, fallback = 'unknown') => (v == null || v === '' ? fallback : String(v));
-const n = (v: V) => (v == null ? 0 : Number(v));
-
-/** Accumulates one refresh's values per series before they are merged (max) into the families. */
-class Batch {
-  readonly values = new Map<
-    string,
-    Map<string, { attributes: Attributes; value: number | HistogramValue }>
-  >();
-  add(f: Family, attributes: Attributes, v: number): void {
-    const m = this.of(f);
-    const k = key(attributes);
-    const cur = m.get(k);
-    m.set(k, { attributes, value: ((cur?.value as number | undefined) ?? 0) + v });
-  }
-  observe(f: Family, attributes: Attributes, idx: number, count: number, sum: number): void {
-    const m = this.of(f);
-    const k = key(attributes);
-    let cur = m.get(k)?.value as HistogramValue | undefined;
-    if (!cur) {
-      cur = { counts: new Array((f.boundaries?.length ?? 0) + 1).fill(0), sum: 0 };
-      m.set(k, { attributes, value: cur });
-    }
-    const i = Math.min(idx, cur.counts.length - 1);
-    cur.counts[i] = (cur.counts[i] ?? 0) + count;
-    cur.sum += sum;
-  }
-  /** Adds (sign 1) or takes away (sign -1) another batch's values. */
-  plus(o: Batch, sign: 1 | -1): void {
-    for (const [name, m] of o.values) {
-      let mine = this.values.get(name);
-      if (!mine) {
-        mine = new Map();
-        this.values.set(name, mine);
-      }
-      for (const [k, v] of m) {
-        const cur = mine.get(k);
-        if (typeof v.value === 'number') {
-          mine.set(k, {
-            attributes: v.attributes,
-            value: ((cur?.value as number | undefined) ?? 0) + sign * v.value,
-          });
-          continue;
-        }
-        let h = cur?.value as HistogramValue | undefined;
-        if (!h) {
-          h = { counts: v.value.counts.map(() => 0), sum: 0 };
-          mine.set(k, { attributes: v.attributes, value: h });
-        }
-        for (let i = 0; i < h.counts.length; i++)
-          h.counts[i] = (h.counts[i] ?? 0) + sign * (v.value.counts[i] ?? 0);
-        h.sum += sign * v.value.sum;
-      }
-    }
-  }
-  private of(f: Family) {
-    let m = this.values.get(f.name);
-    if (!m) {
-      m = new Map();
-      this.values.set(f.name, m);
-    }
-    return m;
-  }
-}
+import {
+  Batch,
+  type Family,
+  type HistogramValue,
+  type Kind,
+  n,
+  type Series,
+  s,
+  sessionBatches,
+} from './usage-batch.ts';
 
 export interface UsageProducerOptions {
   /** Distinct `project` and `model` values kept (the rest are `other`); default 20. */
@@ -254,7 +136,6 @@ export class UsageProducer implements MetricProducer {
     return f;
   }
 
-  /** Replaces the cached values with a new read of the store (each series max'ed with its last value). */
   /**
    * Takes a read of the store: of every session (`only` unset: the totals are rebuilt), or of
    * these sessions only (their old contribution is replaced). Then each series is max'ed into the
@@ -274,110 +155,8 @@ export class UsageProducer implements MetricProducer {
       this.model.admit(rank((r) => s(r.model)));
       this.agent.admit(rank((r) => s(r.agent)));
     }
-    const per = new Map<string, Batch>();
-    const B = (r: Row) => {
-      const sid = s(r.session_id, '');
-      let b = per.get(sid);
-      if (!b) {
-        b = new Batch();
-        per.set(sid, b);
-      }
-      return b;
-    };
-    const proj = (v: V) => this.project.map(s(v));
-    const model = (v: V) => this.model.map(s(v));
-    const tool = (v: V) => this.tool.map(s(v));
-    const agent = (v: V) => this.agent.map(s(v));
-
-    const tokens = this.f(METRIC_OPENCODE_TOKENS);
-    const cost = this.f(METRIC_OPENCODE_COST_USD);
-    for (const r of a.usage) {
-      const base = {
-        provider: s(r.provider),
-        model: model(r.model),
-        agent: agent(r.agent),
-        project: proj(r.project),
-      };
-      for (const t of ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const)
-        B(r).add(tokens, { ...base, type: t }, n(r[t]));
-      B(r).add(cost, { ...base, kind: 'recorded' }, n(r.recorded));
-      B(r).add(cost, { ...base, kind: 'computed' }, n(r.computed));
-    }
-
-    const calls = this.f(METRIC_OPENCODE_LLM_CALLS);
-    const tokenUsage = this.f(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
-    const duration = this.f(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
-    for (const r of a.steps) {
-      B(r).add(
-        calls,
-        {
-          provider: s(r.provider),
-          model: model(r.model),
-          agent: agent(r.agent),
-          status: r.failed ? 'error' : 'ok',
-        },
-        n(r.n),
-      );
-      const gen = {
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-        [ATTR_GEN_AI_PROVIDER_NAME]: providerName(r.provider == null ? null : String(r.provider)),
-        [ATTR_GEN_AI_REQUEST_MODEL]: model(r.model),
-      };
-      if (r.dur_idx != null)
-        B(r).observe(
-          duration,
-          r.error_type == null ? gen : { ...gen, [ATTR_ERROR_TYPE]: String(r.error_type) },
-          n(r.dur_idx),
-          n(r.n),
-          n(r.dur_sum),
-        );
-      if (r.in_idx != null)
-        B(r).observe(
-          tokenUsage,
-          { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' },
-          n(r.in_idx),
-          n(r.n),
-          n(r.in_sum),
-        );
-      if (r.out_idx != null)
-        B(r).observe(
-          tokenUsage,
-          { ...gen, [ATTR_GEN_AI_TOKEN_TYPE]: 'output' },
-          n(r.out_idx),
-          n(r.n),
-          n(r.out_sum),
-        );
-    }
-
-    const toolCalls = this.f(METRIC_OPENCODE_TOOL_CALLS);
-    const toolDuration = this.f(METRIC_OPENCODE_TOOL_DURATION);
-    for (const r of a.tools) {
-      const t = tool(r.tool);
-      B(r).add(toolCalls, { tool: t, status: s(r.status) }, n(r.n));
-      if (r.dur_idx == null) continue;
-      B(r).observe(toolDuration, { tool: t }, n(r.dur_idx), n(r.n), n(r.dur_sum));
-      const gen: Attributes = {
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-        [ATTR_GEN_AI_PROVIDER_NAME]: providerName(r.provider == null ? null : String(r.provider)),
-        [ATTR_GEN_AI_REQUEST_MODEL]: model(r.model),
-        [ATTR_GEN_AI_TOOL_NAME]: t,
-      };
-      if (r.error_type != null) gen[ATTR_ERROR_TYPE] = String(r.error_type);
-      B(r).observe(duration, gen, n(r.dur_idx), n(r.n), n(r.dur_sum));
-    }
-
-    const errors = this.f(METRIC_OPENCODE_ERRORS);
-    for (const r of a.errors)
-      B(r).add(
-        errors,
-        { category: s(r.category), source: s(r.source), provider: s(r.provider), model: model(r.model) },
-        n(r.n),
-      );
-    const sessions = this.f(METRIC_OPENCODE_SESSIONS);
-    for (const r of a.sessions) B(r).add(sessions, { project: proj(r.project), kind: s(r.kind) }, n(r.n));
-    const exchanges = this.f(METRIC_OPENCODE_EXCHANGES);
-    for (const r of a.exchanges)
-      B(r).add(exchanges, { project: proj(r.project), agent: agent(r.agent), status: s(r.status) }, n(r.n));
+    const labels = { project: this.project, model: this.model, tool: this.tool, agent: this.agent };
+    const per = sessionBatches(a, labels, (name) => this.f(name));
 
     if (!only) {
       this.contrib = per;

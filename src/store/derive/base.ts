@@ -17,6 +17,22 @@ export const FILE_TOOLS = "('read', 'write', 'edit', 'multiedit', 'patch', 'appl
 
 const TOKEN_COLS = ['input', 'output', 'reasoning', 'cache_read', 'cache_write'] as const;
 
+/**
+ * Step timing from part times (docs/schema.md "Step timing"). Every v1 part ID (`prt_` + 12 hex + 14
+ * base62, JSON tree and SQLite alike) encodes its creation time: the hex is (ms · 4096 + counter) mod
+ * 2^48, i.e. the epoch ms modulo 2^36 (~795 days; opencode-storage.md §2.4). `id_clock` is that value, or
+ * NULL for any other ID (2.x inlined parts `<msg>/<n>`, hand-made IDs).
+ */
+const ID_CLOCK_SQL = `CASE WHEN length(p.part_id) = 30 AND starts_with(p.part_id, 'prt_')
+  THEN TRY_CAST(('0x' || substr(p.part_id, 5, 12)) AS BIGINT) >> 12 END`;
+const ID_CLOCK_PERIOD_MS = 2 ** 36;
+/** An ID clock → the time in the 795-day window nearest `ref` (the message's creation); NULL when more than a day off. */
+function unwrapSql(clock: string, ref: string): string {
+  const d = `(((epoch_ms(${ref}) - ${clock}) % ${ID_CLOCK_PERIOD_MS} + ${ID_CLOCK_PERIOD_MS}) % ${ID_CLOCK_PERIOD_MS})`;
+  const off = `(CASE WHEN ${d} > ${ID_CLOCK_PERIOD_MS / 2} THEN ${d} - ${ID_CLOCK_PERIOD_MS} ELSE ${d} END)`;
+  return `CASE WHEN abs(${off}) <= 86400000 THEN make_timestamp((epoch_ms(${ref}) - ${off}) * 1000) END`;
+}
+
 export function baseSql(scope: Scope): string[] {
   const m = inScope(scope, 'm.session_id');
   return [
@@ -113,7 +129,8 @@ export function baseSql(scope: Scope): string[] {
              p.step_cache_write_tokens, p.snapshot,
              len(r.files) AS patch_files,
              CASE WHEN contains(p.part_id, '/') THEN lpad(regexp_extract(p.part_id, '/([0-9]+)$', 1), 12, '0')
-                  ELSE p.part_id END AS seq
+                  ELSE p.part_id END AS seq,
+             ${ID_CLOCK_SQL} AS id_clock
       FROM parts p JOIN messages m ON m.message_id = p.message_id
       LEFT JOIN d_part_raw r ON r.part_id = p.part_id
       WHERE m.role = 'assistant' AND ${m}
@@ -143,6 +160,10 @@ export function baseSql(scope: Scope): string[] {
              count(*) FILTER (WHERE part_type = 'step-finish') AS finishes,
              ${TOKEN_COLS.map((t) => `sum(step_${t}_tokens) FILTER (WHERE part_type = 'step-finish') AS s_${t}`).join(', ')},
              CAST(sum(CAST(step_cost AS DECIMAL(38, 15))) FILTER (WHERE part_type = 'step-finish') AS DOUBLE) AS s_cost,
+             arg_min(id_clock, seq) FILTER (WHERE part_type = 'step-start') AS start_clock,
+             arg_min(id_clock, seq) FILTER (WHERE part_type = 'step-finish') AS finish_clock,
+             arg_min(id_clock, seq) AS first_clock,
+             arg_max(id_clock, seq) AS last_clock,
              min(time_start) AS content_start,
              max(coalesce(time_end, time_start)) AS content_end,
              count(*) FILTER (WHERE part_type = 'tool') AS tools,
@@ -157,6 +178,10 @@ export function baseSql(scope: Scope): string[] {
              coalesce(a.step_index, 1) AS step_index, a.start_part_id, a.snapshot_start, a.finish_part_id,
              a.snapshot_end, a.finish_reason, coalesce(a.finishes, 0) AS finishes,
              ${TOKEN_COLS.map((t) => `a.s_${t}`).join(', ')}, a.s_cost, a.content_start, a.content_end,
+             ${unwrapSql('a.start_clock', 'm.created_at')} AS start_at,
+             ${unwrapSql('a.finish_clock', 'm.created_at')} AS finish_at,
+             ${unwrapSql('a.first_clock', 'm.created_at')} AS first_at,
+             ${unwrapSql('a.last_clock', 'm.created_at')} AS last_at,
              coalesce(a.tools, 0) AS tools, a.patch_hash, a.patch_files,
              sum(coalesce(a.finishes, 0)) OVER (PARTITION BY m.message_id) AS msg_finishes,
              max(coalesce(a.step_index, 1)) OVER (PARTITION BY m.message_id) AS last_index,
@@ -169,14 +194,17 @@ export function baseSql(scope: Scope): string[] {
     ),
     t AS (
       SELECT s.*,
-             least(CASE WHEN step_index = 1 THEN created_at ELSE coalesce(prev_end, created_at) END, content_start) AS st
+             coalesce(start_at, first_at,
+               least(CASE WHEN step_index = 1 THEN created_at ELSE coalesce(prev_end, created_at) END, content_start)) AS st
       FROM s
     )
     SELECT coalesce(start_part_id, finish_part_id,
                     CASE WHEN step_index = 1 THEN message_id ELSE message_id || '#' || step_index END) AS step_id,
            session_id, exchange_id, message_id, CAST(step_index AS INTEGER) AS step_index, start_part_id,
            finish_part_id, agent, provider_id, model_id, st AS started_at,
-           greatest(st, content_end, CASE WHEN step_index = last_index THEN completed_at END) AS ended_at,
+           CASE WHEN finish_at IS NOT NULL THEN greatest(st, finish_at)
+                ELSE greatest(st, content_end, last_at, CASE WHEN step_index = last_index THEN completed_at END)
+           END AS ended_at,
            finish_reason,
            ${TOKEN_COLS.map((t) => `CASE WHEN msg_finishes > 0 THEN s_${t} WHEN step_index = 1 THEN m_${t} END AS ${t}_tokens`).join(',\n           ')},
            CASE WHEN msg_finishes > 0 THEN CASE WHEN finishes > 0 THEN 'step' END

@@ -1,0 +1,62 @@
+/**
+ * Routes for an overview screen (the built-in web view, Grafana stat panels): the totals of a range
+ * in one row, and the latest run of the data health checks.
+ */
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { resultRows } from '../store/query.ts';
+import { textParam, timeParam, ts } from './params.ts';
+import type { ConnectionPool } from './pool.ts';
+import { HEALTH_CHECKS_SQL, SUMMARY_SQL } from './queries.ts';
+import { ok, page, type Respond } from './respond.ts';
+import { ErrorSchema, HealthCheckRow, list, SummaryRow } from './schemas.ts';
+
+const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const errors = {
+  400: json(ErrorSchema, 'a parameter is invalid (the error names it)'),
+  401: json(ErrorSchema, 'missing or wrong bearer token (when the server has one)'),
+  503: json(ErrorSchema, 'the query took longer than its deadline and was interrupted'),
+};
+
+const summaryRoute = createRoute({
+  method: 'get',
+  path: '/api/summary',
+  summary: 'Totals of a range: sessions, exchanges, tokens, cost, tool calls, errors (one row)',
+  description:
+    'Each total counts as the list route of its kind: LLM usage as `/api/usage` (message time), sessions active in the range as `/api/sessions`, tool calls as `/api/tools` (call start), errors as `/api/errors`.',
+  request: {
+    query: z.object({
+      from: timeParam('from'),
+      to: timeParam('to'),
+      project: textParam('project', 'project ID, worktree path or name'),
+    }),
+  },
+  responses: { 200: json(list(SummaryRow, 'SummaryList'), 'one row of totals'), ...errors },
+});
+
+const healthChecksRoute = createRoute({
+  method: 'get',
+  path: '/api/health/checks',
+  summary: 'The latest run of the data health checks, failing checks first',
+  description:
+    'From `health_check_history` (written by `ocbridge run` on its schedule and by `ocbridge health`); empty when no run was stored. Not cached: a run does not change the data version.',
+  responses: { 200: json(list(HealthCheckRow, 'HealthCheckList'), 'checks'), ...errors },
+});
+
+export function registerOverviewRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: Respond): void {
+  app.openapi(summaryRoute, async (c) => {
+    const q = c.req.valid('query');
+    return (await respond(c, async () =>
+      ok(page(await pool.rows(SUMMARY_SQL, [ts(q.from), ts(q.to), q.project ?? null, null, null, null]))),
+    )) as never;
+  });
+  // not through the per-connection prepared statements: a statement first run while its table is
+  // empty answers garbled VARCHARs once rows arrive (@duckdb/node-api 1.5.6-r.1, docs/web.md), and
+  // this table is empty until the first health run
+  app.openapi(healthChecksRoute, async (c) => {
+    const rows = await pool.with(async (conn) => resultRows(await conn.runAndReadAll(HEALTH_CHECKS_SQL)));
+    return c.json(page(rows) as never, 200);
+  });
+}
