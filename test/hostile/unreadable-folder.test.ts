@@ -35,7 +35,8 @@ describe('unreadable folders', () => {
       expect(summary.sources.unreadable).toEqual(locked);
       expect(summary.ingestErrors).toEqual({ error: 2 });
       const health = cliAs(NOBODY, ['health', '--db', db, '--source', dir, '--format', 'json']);
-      expect(health.status).toBe(1);
+      expect(health.status, health.stderr).toBe(1);
+      expect(health.stdout, health.stderr).not.toBe('');
       const check = JSON.parse(health.stdout).results.find((c: { id: string }) => c.id === 'source_readable');
       expect(check.status).toBe('fail');
       expect(check.explanation, check.explanation).toContain(`${locked[0]}: EACCES`);
