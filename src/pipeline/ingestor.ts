@@ -24,6 +24,7 @@ import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
   clearFolderErrors,
+  clearSourceError,
   forgetListing,
   hasFileCheckpoint,
   listingUnchanged,
@@ -154,6 +155,7 @@ export class Ingestor {
       const fingerprint = databaseFingerprint(dbFile);
       if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
         src.unchanged(); // nothing committed since the last complete read: not one row is read
+        await clearSourceError(conn, dbFile); // readable again (it was locked the last time)
         return applied;
       }
       // a database replaced by another file (restored, re-imported) is read again from the start
@@ -180,6 +182,7 @@ export class Ingestor {
       // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
       // one bookkeeping row moves ~1 MB of blocks, and comparing again next time costs milliseconds.
       if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
+      await clearSourceError(conn, dbFile); // read in full: an earlier "locked" or "cannot open" is over
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);

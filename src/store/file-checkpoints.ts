@@ -132,3 +132,12 @@ export async function clearFolderErrors(conn: DuckDBConnection, kindDir: string)
     [kindDir, UNREADABLE_FOLDER, sep],
   );
 }
+
+/**
+ * Clears the error row of a source that was just read in full (a database that was locked, or could
+ * not be opened, the last time): looked up first, so a read that had no error writes nothing.
+ */
+export async function clearSourceError(conn: DuckDBConnection, path: string): Promise<void> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM ingest_errors WHERE source_path = $1', [path]);
+  if (r.currentRowCount > 0) await conn.run('DELETE FROM ingest_errors WHERE source_path = $1', [path]);
+}
