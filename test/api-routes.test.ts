@@ -12,15 +12,21 @@ import type { RequestObservation } from '../src/domain/request-observation.ts';
 import { traceIdFor } from '../src/domain/trace-ids.ts';
 import type { Store } from '../src/store/db.ts';
 import { DataDir, rows, stepFinish, stepStart, T0, tool, withSubagent } from './support/analytics.ts';
+import { openApiProblems } from './support/openapi-check.ts';
 
 let store: Store;
 let app: OpenAPIHono;
 const observed: RequestObservation[] = [];
 const H = 3_600_000;
 
+/** Answers every /api/ route gives in these tests, each checked against its OpenAPI response schema. */
+let checked = 0;
 async function get(path: string, a: OpenAPIHono = app, init?: RequestInit) {
   const r = await a.request(path, init);
-  return { status: r.status, body: (await r.json()) as any, headers: r.headers };
+  const body = (await r.json()) as any;
+  expect(openApiProblems(a, init?.method ?? 'GET', path, r.status, body)).toEqual([]);
+  checked++;
+  return { status: r.status, body, headers: r.headers };
 }
 
 beforeAll(async () => {
@@ -470,7 +476,9 @@ describe('POST /api/query: read-only SQL', () => {
       body: JSON.stringify({ sql: q }),
       headers: { 'content-type': 'application/json' },
     });
-    return { status: r.status, body: (await r.json()) as any };
+    const body = (await r.json()) as any;
+    expect(openApiProblems(a, 'POST', '/api/query', r.status, body)).toEqual([]);
+    return { status: r.status, body };
   };
 
   it('off by default: 403', async () => {
@@ -627,6 +635,10 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
       'task',
     ]);
     disposeApp(a);
+    // an empty token (OCBRIDGE_API_TOKEN= in a compose file) is no token
+    const open = createApp({ store, apiToken: '' });
+    expect((await open.request('/api/sessions')).status).toBe(200);
+    disposeApp(open);
     // without a local credential there are no internal routes
     expect((await app.request('/internal/query', { method: 'POST', body: '{}' })).status).toBe(401);
   });
@@ -708,5 +720,16 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
     const html = await r.text();
     expect(html).toContain('/api/sessions/{id}/trace');
     expect(html).not.toMatch(/<script|https?:\/\/(?!127)/);
+  });
+});
+
+describe('every answer above matched its OpenAPI response schema', () => {
+  it('the check ran on the answers, and it fails on a wrong shape, an undocumented route or status', () => {
+    expect(checked).toBeGreaterThan(40);
+    const wrong = { data: [{ session_id: 5, started_at: 'yesterday' }], next_cursor: null };
+    expect(openApiProblems(app, 'GET', '/api/sessions', 200, wrong)).not.toEqual([]);
+    expect(openApiProblems(app, 'GET', '/api/sessions', 200, { rows: [] })).not.toEqual([]);
+    expect(openApiProblems(app, 'GET', '/api/nowhere', 200, {})).not.toEqual([]);
+    expect(openApiProblems(app, 'GET', '/api/sessions', 418, {})).not.toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runIngest } from '../src/pipeline/ingestor.ts';
 import { LiveBridge } from '../src/pipeline/live-bridge.ts';
 import { backupStore, restoreStore } from '../src/store/backup.ts';
@@ -10,17 +10,12 @@ import { cli } from './support/cli.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ENTITY_TABLES, storeSnapshot } from './support/snapshot.ts';
 import { ingestInto, rows } from './support/store.ts';
+import { closeAfterEach, T0 } from './support/tiny.ts';
 
 /** The schema version a backup of a fully migrated store carries. */
 const LATEST = MIGRATIONS[MIGRATIONS.length - 1]?.version;
 
-const T0 = 1_767_312_000_000;
-const open: { bridge?: LiveBridge; stores: Store[] } = { stores: [] };
-afterEach(async () => {
-  await open.bridge?.stop();
-  open.bridge = undefined;
-  for (const s of open.stores.splice(0)) s.close();
-});
+const open = closeAfterEach();
 
 function base(dir: string) {
   writeStorage(dir, 'project/p.json', {

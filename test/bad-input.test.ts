@@ -8,27 +8,12 @@ import { openStore, type Store } from '../src/store/db.ts';
 import { cli } from './support/cli.ts';
 import { tempDir, writeStorage } from './support/datadir.ts';
 import { ingestInto, rows } from './support/store.ts';
+import { T0, writeTinySession } from './support/tiny.ts';
 
-const T0 = 1_767_312_000_000;
 let store: Store | undefined;
 afterEach(() => store?.close());
 
-function session(dir: string) {
-  writeStorage(dir, 'session/proj1/ses_a.json', {
-    id: 'ses_a',
-    projectID: 'proj1',
-    title: 'A',
-    directory: '/w',
-    version: '1',
-    time: { created: T0, updated: T0 },
-  });
-  writeStorage(dir, 'message/ses_a/msg_1.json', {
-    id: 'msg_1',
-    sessionID: 'ses_a',
-    role: 'user',
-    time: { created: T0 },
-  });
-}
+const session = (dir: string) => writeTinySession(dir, { projectId: 'proj1' });
 
 describe('bad input never crashes the ingest and never loses the rest', () => {
   it('records one ingest_errors row per unreadable file, with a clear reason', async () => {

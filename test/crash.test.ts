@@ -12,9 +12,9 @@ import { openStore } from '../src/store/db.ts';
 import { tempDir, V1_DDL, writeStorage } from './support/datadir.ts';
 import { storeSnapshot } from './support/snapshot.ts';
 import { rows } from './support/store.ts';
+import { T0, writeTinySession } from './support/tiny.ts';
 
 const BIN = fileURLToPath(new URL('../bin/ocbridge.js', import.meta.url));
-const T0 = 1_767_312_000_000;
 const KILLS = Number(process.env.CRASH_POINTS ?? 20);
 
 function startRun(
@@ -43,14 +43,7 @@ describe(`crash safety (${KILLS} kill -9 points)`, () => {
   it('a restart after kill -9 at any point gives the store an uninterrupted run gives', async () => {
     const dir = tempDir('ocb-crash-');
     const db = join(dir, 'store.duckdb');
-    writeStorage(dir, 'session/p/ses_a.json', {
-      id: 'ses_a',
-      projectID: 'p',
-      title: 'A',
-      directory: '/w',
-      version: '1',
-      time: { created: T0, updated: T0 },
-    });
+    writeTinySession(dir);
     for (let m = 0; m < 40; m++) {
       writeStorage(dir, `message/ses_a/msg_${m}.json`, {
         id: `msg_${m}`,

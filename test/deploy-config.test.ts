@@ -14,7 +14,7 @@ import formatsModule from 'ajv-formats';
 import { createGenerator } from 'ts-json-schema-generator';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderDashboards } from '../grafana/src/index.ts';
+import { renderDashboards, renderImportable } from '../grafana/src/index.ts';
 import { allPanels, DASHBOARD_DIR, loadDashboards, panelQueries } from './support/dashboards.ts';
 
 const exec = promisify(execFile);
@@ -61,6 +61,34 @@ describe('dashboards', () => {
     }).createSchema('Dashboard');
     expect(readJson(join(SCHEMAS, 'dashboard.schema.json'))).toEqual(JSON.parse(JSON.stringify(fresh)));
   }, 30_000);
+
+  it("grafana/import/*.json: the same dashboards for Grafana's import flow, datasources as __inputs", () => {
+    const dir = join(REPO, 'grafana', 'import');
+    const generated = renderImportable();
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(generated).sort());
+    for (const [file, json] of Object.entries(generated)) {
+      expect(readFileSync(join(dir, file), 'utf8'), file).toBe(json);
+      const { __inputs, __requires, ...d } = JSON.parse(json) as Record<string, unknown> & {
+        __inputs: { name: string; type: string }[];
+      };
+      expect(__requires, file).toBeDefined();
+      expect(validate(d), `${file}: ${errorsOf(validate).join('; ')}`).toBe(true);
+      // no provisioned UID is left, every ${DS_…} is declared, and otherwise it is the provisioned one
+      expect(json, file).not.toMatch(/ocbridge-(prometheus|api|tempo|jaeger)\b/);
+      const used = new Set([...json.matchAll(/\$\{(DS_\w+)\}/g)].map((m) => m[1]));
+      expect([...used].sort(), file).toEqual(__inputs.map((i) => i.name).sort());
+      expect(__inputs.every((i) => i.type === 'datasource')).toBe(true);
+      let back = JSON.stringify(d);
+      for (const [name, uid] of [
+        ['DS_PROMETHEUS', 'ocbridge-prometheus'],
+        ['DS_OCBRIDGE_API', 'ocbridge-api'],
+        ['DS_TEMPO', 'ocbridge-tempo'],
+        ['DS_JAEGER', 'ocbridge-jaeger'],
+      ] as const)
+        back = back.replaceAll(`\${${name}}`, uid);
+      expect(JSON.parse(back), file).toEqual(dashboards[file]);
+    }
+  });
 
   it('are valid against the (strict) dashboard schema', () => {
     expect(Object.keys(dashboards).length).toBeGreaterThanOrEqual(4);

@@ -7,8 +7,8 @@ import { openStore, type Store } from '../src/store/db.ts';
 import { FakeDb, tempDir, writeStorage } from './support/datadir.ts';
 import { ENTITY_TABLES, storeSnapshot } from './support/snapshot.ts';
 import { rows } from './support/store.ts';
+import { T0, writeTinySession } from './support/tiny.ts';
 
-const T0 = 1_767_312_000_000;
 const stores: Store[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
@@ -18,20 +18,7 @@ afterEach(() => {
 const snapshot = (store: Store) => storeSnapshot(store, [...ENTITY_TABLES, 'source_shadows']);
 
 function corpus(dir: string) {
-  writeStorage(dir, 'session/p/ses_a.json', {
-    id: 'ses_a',
-    projectID: 'p',
-    title: 'A',
-    directory: '/w',
-    version: '1',
-    time: { created: T0, updated: T0 },
-  });
-  writeStorage(dir, 'message/ses_a/msg_1.json', {
-    id: 'msg_1',
-    sessionID: 'ses_a',
-    role: 'user',
-    time: { created: T0 },
-  });
+  writeTinySession(dir);
   writeStorage(dir, 'part/msg_1/prt_1.json', {
     id: 'prt_1',
     sessionID: 'ses_a',

@@ -2,39 +2,19 @@ import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runIngest } from '../src/pipeline/ingestor.ts';
 import { LiveBridge } from '../src/pipeline/live-bridge.ts';
-import { openStore, type Store } from '../src/store/db.ts';
+import { openStore } from '../src/store/db.ts';
 import { cli } from './support/cli.ts';
 import { FakeDb, tempDir, V1_DDL, writeStorage } from './support/datadir.ts';
 import { storeSnapshot } from './support/snapshot.ts';
 import { rows } from './support/store.ts';
+import { closeAfterEach, T0, writeTinySession } from './support/tiny.ts';
 
-const T0 = 1_767_312_000_000;
-const open: { bridge?: LiveBridge; stores: Store[] } = { stores: [] };
-afterEach(async () => {
-  await open.bridge?.stop();
-  open.bridge = undefined;
-  for (const s of open.stores.splice(0)) s.close();
-});
+const open = closeAfterEach();
 
-function base(dir: string) {
-  writeStorage(dir, 'session/p/ses_a.json', {
-    id: 'ses_a',
-    projectID: 'p',
-    title: 'A',
-    directory: '/w',
-    version: '1',
-    time: { created: T0, updated: T0 },
-  });
-  writeStorage(dir, 'message/ses_a/msg_1.json', {
-    id: 'msg_1',
-    sessionID: 'ses_a',
-    role: 'user',
-    time: { created: T0 },
-  });
-}
+const base = (dir: string) => writeTinySession(dir);
 const part = (id: string, text: string, msg = 'msg_1') => ({
   id,
   sessionID: 'ses_a',

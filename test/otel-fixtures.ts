@@ -3,10 +3,12 @@
  * written directly, and `exchanges` / `exchange_traces` rows written by hand in the issue-3 contract
  * (so each mapping rule has its own small fixture, independent of the derivation's progress).
  */
+
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { classifyError } from '../src/domain/errors/taxonomy.ts';
 import { openStore, type Store } from '../src/store/db.ts';
+import type { Tok } from './support/analytics.ts';
 import { tempDir } from './support/datadir.ts';
 
 export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
@@ -38,14 +40,6 @@ async function insert(conn: DuckDBConnection, table: string, row: Row): Promise<
     `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`,
     values,
   );
-}
-
-export interface Tok {
-  input?: number;
-  output?: number;
-  reasoning?: number;
-  read?: number;
-  write?: number;
 }
 
 /** Small writers for raw and contract rows; times are ms offsets from T0. */

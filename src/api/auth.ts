@@ -24,10 +24,12 @@ const isPage = (c: Context) =>
   (c.req.header('accept') ?? '').includes('text/html');
 
 export function authMiddleware(
-  apiToken: string | undefined,
+  token: string | undefined,
   localCredential: string | undefined,
   allowedHosts: readonly string[] = [],
 ): MiddlewareHandler {
+  // an empty token (e.g. OCBRIDGE_API_TOKEN= in a compose file) means no token, as before
+  const apiToken = token || undefined;
   if (apiToken !== undefined && !TOKEN68.test(apiToken))
     throw new Error(
       'the API token may only contain A-Z a-z 0-9 - . _ ~ + / (then =), as RFC 6750 bearer tokens',

@@ -48,15 +48,16 @@ const healthChecksRoute = createRoute({
 export function registerOverviewRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: Respond): void {
   app.openapi(summaryRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof summaryRoute>(c, async () =>
       ok(page(await pool.rows(SUMMARY_SQL, [ts(q.from), ts(q.to), q.project ?? null, null, null, null]))),
-    )) as never;
+    );
   });
   // not through the per-connection prepared statements: a statement first run while its table is
   // empty answers garbled VARCHARs once rows arrive (@duckdb/node-api 1.5.6-r.1, docs/web.md), and
   // this table is empty until the first health run
   app.openapi(healthChecksRoute, async (c) => {
     const rows = await pool.with(async (conn) => resultRows(await conn.runAndReadAll(HEALTH_CHECKS_SQL)));
-    return c.json(page(rows) as never, 200);
+    // rows from SQL: their shape is checked against HealthCheckRow by test/api-routes.test.ts
+    return c.json(page(rows) as { data: z.infer<typeof HealthCheckRow>[]; next_cursor: string | null }, 200);
   });
 }

@@ -1,4 +1,5 @@
 /** How a read route answers: JSON of a computed answer, through the per-URL response cache when there is one. */
+import type { RouteConfig, RouteConfigToTypedResponse } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { JsonRow } from '../store/query.ts';
 import type { ResponseCache } from './cache.ts';
@@ -17,16 +18,24 @@ export interface RouteOptions {
   dataVersion?: () => string | number | Promise<string | number>;
 }
 
-export type Respond = (c: Context, compute: () => Promise<Answer>) => Promise<Response>;
+/**
+ * Answers a route as its OpenAPI definition `R` types it. The rows come from SQL, so TypeScript cannot
+ * know their shape: the one cast is here, and test/api-routes.test.ts checks every answer against the
+ * route's response schema (test/support/openapi-check.ts).
+ */
+export type Respond = <R extends RouteConfig>(
+  c: Context,
+  compute: () => Promise<Answer>,
+) => Promise<RouteConfigToTypedResponse<R>>;
 
 /** One responder per app: the cache is cleared when the data version changes. */
 export function responder(opts: RouteOptions = {}): Respond {
   let version: string | null = null;
-  return async (c, compute) => {
+  const answer = async (c: Context, compute: () => Promise<Answer>): Promise<Response> => {
     const { cache, dataVersion } = opts;
     if (!cache || !dataVersion) {
       const r = await compute();
-      return c.json(r.data as never, r.status);
+      return c.json(r.data, r.status);
     }
     const v = String(await dataVersion());
     if (v !== version) {
@@ -40,4 +49,6 @@ export function responder(opts: RouteOptions = {}): Respond {
     });
     return c.body(r.body, r.status as 200, { 'content-type': 'application/json; charset=UTF-8' });
   };
+  return (<R extends RouteConfig>(c: Context, compute: () => Promise<Answer>) =>
+    answer(c, compute) as Promise<unknown> as Promise<RouteConfigToTypedResponse<R>>) as Respond;
 }

@@ -217,7 +217,7 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: 
         },
         400,
       );
-    return (await respond(c, async () => {
+    return respond<typeof sessionsRoute>(c, async () => {
       const rows = await sessions({
         project: q.project,
         agent: q.agent,
@@ -238,12 +238,12 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: 
         next = encodeCursor({ k: Number(last.sort_key), id: String(last.session_id), s: sortId });
       }
       return ok(page(strip(rows.slice(0, q.limit)), next));
-    })) as never;
+    });
   });
 
   app.openapi(sessionRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return (await respond(c, async () => {
+    return respond<typeof sessionRoute>(c, async () => {
       const [family, exchanges] = await Promise.all([
         sessions({ id, withChildren: true, sort: 'started_at', order: 'asc', limit: 100_000 }),
         pool.rows(SESSION_EXCHANGES_SQL, [id]),
@@ -252,30 +252,30 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: 
       if (!row) return missing('session', id);
       const children = family.filter((r) => r.session_id !== id);
       return ok({ data: { ...strip([row])[0], exchanges, children: strip(children) } });
-    })) as never;
+    });
   });
 
   app.openapi(traceRoute, async (c) => {
     const { id } = c.req.valid('param');
     const { attributes } = c.req.valid('query');
-    return (await respond(c, async () => {
+    return respond<typeof traceRoute>(c, async () => {
       const spans = await pool.plainRows(SESSION_TRACE_SQL, [id, attributes === 'true'], 'attributes');
       if (spans.length === 0) {
         const exists = await pool.rows('SELECT 1 FROM sessions WHERE session_id = $1', [id]);
         if (exists.length === 0) return missing('session', id);
       }
       return ok(page(spans));
-    })) as never;
+    });
   });
 
   app.openapi(exchangeRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return (await respond(c, async () => {
+    return respond<typeof exchangeRoute>(c, async () => {
       const [row] = await pool.rows(EXCHANGE_SQL, [id]);
       if (!row) return missing('exchange', id);
       const spans = await pool.plainRows(EXCHANGE_SPANS_SQL, [id], 'attributes');
       return ok({ data: { ...row, spans } });
-    })) as never;
+    });
   });
 
   const modelParams = (q: {
@@ -289,21 +289,21 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: 
 
   app.openapi(usageRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof usageRoute>(c, async () =>
       ok(page(await pool.rows(usageQuery(q.group_by), modelParams(q)))),
-    )) as never;
+    );
   });
 
   app.openapi(toolsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof toolsRoute>(c, async () =>
       ok(page(await pool.rows(TOOLS_SQL, [ts(q.from), ts(q.to), q.project ?? null]))),
-    )) as never;
+    );
   });
 
   app.openapi(errorsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof errorsRoute>(c, async () =>
       ok(
         page(
           await pool.rows(ERRORS_SQL, [
@@ -315,18 +315,18 @@ export function registerRoutes(app: OpenAPIHono, pool: ConnectionPool, respond: 
           ]),
         ),
       ),
-    )) as never;
+    );
   });
 
   app.openapi(projectsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () =>
+    return respond<typeof projectsRoute>(c, async () =>
       ok(page(await pool.rows(PROJECTS_SQL, [ts(q.from), ts(q.to)]))),
-    )) as never;
+    );
   });
 
   app.openapi(modelsRoute, async (c) => {
     const q = c.req.valid('query');
-    return (await respond(c, async () => ok(page(await pool.rows(MODELS_SQL, modelParams(q)))))) as never;
+    return respond<typeof modelsRoute>(c, async () => ok(page(await pool.rows(MODELS_SQL, modelParams(q)))));
   });
 }

@@ -26,6 +26,8 @@ import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.t
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
   ready: boolean;
+  /** ready, but changes wait or fail (pending changes, failing applies): `degraded`, still 200 */
+  degraded?: boolean;
   /** ingest status, passed through as JSON (e.g. phase, last commit time, lag, errors) */
   ingest?: Record<string, unknown>;
   detail?: string;
@@ -170,7 +172,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     path: '/api/health',
     summary: 'Liveness and readiness (open without a token)',
     description:
-      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready.',
+      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready. `status` is `degraded` while changes wait or fail to be applied (`ingest.pending_changes`, `ingest.oldest_pending_s`, `ingest.failing_since`, `ingest.last_error`).',
     request: {
       query: z.object({
         probe: z
@@ -181,6 +183,10 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     },
     responses: {
       200: { content: { 'application/json': { schema: HealthSchema } }, description: 'alive' },
+      400: {
+        content: { 'application/json': { schema: ErrorSchema } },
+        description: 'an unknown probe (the error names it)',
+      },
       503: {
         content: { 'application/json': { schema: HealthSchema } },
         description: 'not ready (probe=ready)',
@@ -192,12 +198,14 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     let ready = false;
     let ingest: Record<string, unknown> | null = null;
     let detail: string | undefined;
+    let degraded = false;
     try {
       // liveness never waits for DuckDB (a busy pool must not fail it); readiness asks the store too
       if (probe === 'ready') await pool.rows('SELECT 1', [], 2000);
       if (deps.readiness) {
         const r = await deps.readiness();
         ready = r.ready;
+        degraded = r.degraded === true;
         ingest = r.ingest ?? null;
         detail = r.detail;
       } else ready = true;
@@ -205,7 +213,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
       detail = `store not answering: ${(e as Error).message}`;
     }
     const body = {
-      status: ready ? 'ok' : detail?.startsWith('store') ? 'degraded' : 'starting',
+      status: degraded || detail?.startsWith('store') ? 'degraded' : ready ? 'ok' : 'starting',
       live: true,
       ready,
       mode: deps.mode ?? 'serve',
@@ -266,7 +274,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
     if (!deps.enableSql)
       return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
     const { sql, limit } = c.req.valid('json');
-    return c.json((await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout)) as never, 200);
+    return c.json(await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout), 200);
   });
 
   return run;

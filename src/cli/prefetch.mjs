@@ -1,5 +1,4 @@
-// Plain JavaScript, run by bin/ocbridge.js before it loads DuckDB and the TypeScript sources (~0.8 s
-// on 2 cores): for `ocbridge ingest`, the JSON tree's listing starts at once on a worker thread
+// Plain JavaScript, run by bin/ocbridge.js before it loads DuckDB and the TypeScript sources: for `ocbridge ingest`, the JSON tree's listing starts at once on a worker thread
 // (src/ingest/list-dirs.mjs), so the second core lists while the first one loads. The listing joins
 // it later only if it is for the storage/ folder the ingest actually reads (`takeListing`); a wrong
 // guess costs some idle-core time and nothing else. Sources named by configuration (environment or

@@ -8,8 +8,11 @@ import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
 import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { VERSION } from '../version.ts';
 import { registerWeb } from '../web/index.ts';
 import { BridgeClient } from './bridge-client.ts';
+import { banner, isPretty, LOG_FORMATS, type LogFormat, tildify } from './console.ts';
+import { requirePortFree } from './preflight.ts';
 
 export interface HttpOptions {
   host: string;
@@ -18,6 +21,7 @@ export interface HttpOptions {
   allowedHost?: string[];
   enableSql?: boolean;
   corsOrigin?: string;
+  logFormat?: LogFormat;
   traceUrl?: string[];
 }
 
@@ -42,6 +46,14 @@ export function addHttpOptions(cmd: Command): Command {
         '--trace-url <template...>',
         'the web view links each trace here; {trace_id} is replaced (e.g. http://localhost:16686/trace/{trace_id})',
       ).env('OCBRIDGE_TRACE_URL'),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'stderr: lines for people (auto: on a terminal) or JSON (otherwise)',
+      )
+        .choices(LOG_FORMATS)
+        .default('auto'),
     );
 }
 
@@ -66,6 +78,7 @@ export function registerServeCommand(program: Command): void {
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
     try {
+      await requirePortFree(o.host, o.port);
       store = await openStore(o.db, { readOnly: true, threads: o.threads });
     } catch (e) {
       const running = BridgeClient.behind(e, o.db);
@@ -91,7 +104,16 @@ export function registerServeCommand(program: Command): void {
     });
     addWebView(app, o);
     const server = await startServer(app, { host: o.host, port: o.port });
-    logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
+    if (isPretty(o.logFormat))
+      console.error(
+        banner(`ocbridge ${VERSION} · serving a store read-only (Ctrl-C stops)`, [
+          ['API', `${server.url}/api/health`],
+          ['web', `${server.url}/`],
+          ['SQL', o.enableSql ? `POST ${server.url}/api/query` : undefined],
+          ['store', tildify(o.db)],
+        ]),
+      );
+    else logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
     const stop = async () => {
       await server.close();
       disposeApp(app);

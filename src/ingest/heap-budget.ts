@@ -1,16 +1,14 @@
 /**
  * Garbage collection on a budget, for the bulk load's two threads.
  *
- * An ingest moves ~1.4 GB of parsed records through the main thread (and builds them on the parser
- * thread), but keeps little: a heap snapshot in the middle of a full-scale load holds ~170 MB live on
- * the main thread, ~12 MB during the derivation. V8 sizes the heap for throughput, not RSS: left
- * alone, the main heap grew to 550+ MB of garbage between full collections, and kept it through the
- * derivation. So after each written chunk, a full collection runs when the heap grew by more than a
- * budget since the last one, and once before the derivation.
+ * An ingest moves all parsed records through the main thread (and builds them on the parser thread),
+ * but keeps little of them live. V8 sizes the heap for throughput, not RSS: left alone, the heap fills
+ * with garbage between full collections and keeps it through the derivation. So after each written
+ * chunk a full collection runs when the heap grew by more than a budget (src/resources.ts) since the
+ * last one, and once before the derivation.
  *
- * `gc` exists when Node runs with `--expose-gc` (the bin's shebang line, `npm start`, the Dockerfile);
- * without it (tests, tsx) this does nothing. Measured at full scale, back to back (docs/architecture.md):
- * peak RSS 1,421–1,534 MB without, 1,180 MB with a 64 MB budget (+6–13 % time), 1,288 MB with 128 MB.
+ * `gc` exists when Node runs with `--expose-gc` (the bin's shebang line); without it (tests, tsx) this
+ * does nothing. Measurements: docs/perf-log.md.
  */
 export class HeapBudget {
   private base: number;

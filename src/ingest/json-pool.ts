@@ -1,7 +1,7 @@
 /**
  * Parses JSON files in worker threads, in chunks, with a bounded number in flight (bounded memory),
- * handing back results in submission order. One pool serves a whole ingest run (a worker starts in
- * ~0.15 s from the bin's bundle, ~0.45 s through tsx: worker-entry.mjs).
+ * handing back results in submission order. One pool serves a whole ingest run (starting a worker
+ * costs time, less from the bin's bundle than through tsx: worker-entry.mjs).
  */
 import type { Worker } from 'node:worker_threads';
 import { PARSER_LIMITS, startSmallYoungWorker } from '../resources.ts';
@@ -22,7 +22,7 @@ export interface ParsedChunk {
 /**
  * A chunk back on this thread. Each record's `sourcePath` is made the very string of its file ref: the
  * copy that came through the worker would be kept by the writer's holder of the ID, a second copy of
- * every path (~20 MB at full scale).
+ * every path.
  */
 function unpack(refs: JsonFileRef[], r: ChunkResult): ParsedChunk {
   const records = unpackRecords(r.packed);

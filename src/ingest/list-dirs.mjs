@@ -1,8 +1,7 @@
 // Lists the `.json` files of the JSON tree's folders with their size and mtime: the tree's fingerprint
 // listing. Plain JavaScript so it also runs as a worker thread without loading the TypeScript loader
-// (~0.1 s to start instead of ~0.8 s), and so that `bin/ocbridge.js` can start it before it loads
-// anything else (`prefetchListing`): on a full-scale tree (~44K folders, ~230K files) the ~280K
-// readdir/stat calls are most of a re-ingest that changes nothing, and the second core can make them
+// (it starts much sooner), and so that `bin/ocbridge.js` can start it before it loads anything else
+// (`prefetchListing`): on a large tree the readdir/stat calls are most of a re-ingest that changes nothing, and the second core can make them
 // while the first one loads DuckDB and the TypeScript sources.
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Compact transfer of records between threads. Structured clone of many small objects is slow
- * (each key is cloned per object); arrays of values under one shared key list clone ~3x faster.
+ * (each key is cloned per object); arrays of values under one shared key list clone faster.
  * Records of one kind are built by one object literal in map.ts, so they share their key order.
  */
 import type { IngestRecord } from './records.ts';

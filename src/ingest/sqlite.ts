@@ -109,6 +109,11 @@ export class DatabaseSource {
     this.lastVersion = this.checkedVersion;
   }
 
+  /** Forgets what was read: the next `changed()` is true (a read whose writes were rolled back). */
+  forget(): void {
+    this.lastVersion = -1;
+  }
+
   /** Reads rows changed since the high-water marks, as batches in dependency order. */
   *read(opts: DbReadOptions = {}): Generator<DbBatch> {
     const db = this.connection();

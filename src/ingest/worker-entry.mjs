@@ -1,6 +1,6 @@
 // Plain JavaScript, shared by the bin and the CLI bundle (an external module of the bundle, so both see
 // this module's state): which script a JSON parser thread runs. When the bin runs the bundle, the
-// bundle's own json-worker.js (no TypeScript loader: ~0.4 s less per parser thread started); else
+// bundle's own json-worker.js (no TypeScript loader: a parser thread starts sooner); else
 // json-worker-boot.mjs, which loads json-worker.ts through tsx.
 
 /** @type {string | undefined} */

@@ -2,9 +2,9 @@
  * Every OpenTelemetry convention name the bridge emits, pinned here.
  *
  * The GenAI names live only in `@opentelemetry/semantic-conventions/incubating`, which may break in a
- * minor release; the package's own README advises copying them. These are the v1.41-era names (see
- * ../shared/reference/anchors.md §1), checked against the 1.45.0 incubating entry by
- * test/otel-semconv.test.ts. Nothing here imports the package at run time.
+ * minor release; the package's own README advises copying them. test/otel-units.test.ts checks each
+ * against the incubating entry of the installed package (`SEMCONV_PACKAGE_VERSION`). Nothing here
+ * imports the package at run time.
  */
 
 /** Semantic-conventions version these names were checked against (package 1.45.0, GenAI ≈ v1.41). */
@@ -165,6 +165,9 @@ export const METRIC_OPENCODE_EXCHANGES = 'opencode.exchanges';
 export const METRIC_BRIDGE_ROWS_INGESTED = 'opencode.bridge.rows_ingested';
 export const METRIC_BRIDGE_INGEST_ERRORS = 'opencode.bridge.ingest_errors';
 export const METRIC_BRIDGE_WATCH_LAG = 'opencode.bridge.watch_lag_seconds';
+export const METRIC_BRIDGE_PENDING_CHANGES = 'opencode.bridge.pending_changes';
+export const METRIC_BRIDGE_OLDEST_PENDING = 'opencode.bridge.oldest_pending_change_seconds';
+export const METRIC_BRIDGE_DEGRADED = 'opencode.bridge.degraded';
 export const METRIC_BRIDGE_LAST_INGEST = 'opencode.bridge.last_ingest_timestamp_seconds';
 export const METRIC_BRIDGE_EXPORT_BACKLOG = 'opencode.bridge.export_backlog_exchanges';
 export const METRIC_BRIDGE_SPANS_EXPORTED = 'opencode.bridge.spans_exported';

@@ -38,13 +38,13 @@ export async function pendingWithoutSpanRows(conn: DuckDBConnection): Promise<nu
  * an exchange joined by newlines (`unpackRows` turns them into TraceRows, in order). `stored`: read
  * from `exchange_span_rows` (derived); else computed here from the raw tables by the same query.
  *
- * Why packed: converting ~60 mostly-null columns per row to JS values cost more than the joins
- * (~200–400 ms per 8K rows); one string per row and `JSON.parse` is ~50 ms, and every value read out
- * of a result costs a native call and a copy (~1.8 µs), hence one string per exchange. Times and token
+ * Why packed: converting dozens of mostly-null columns per row to JS values costs more than the joins,
+ * while one string per row and `JSON.parse` is cheap, and every value read out of a result costs a
+ * native call and a copy; hence one string per exchange. Times and token
  * counts stay BIGINT in the JSON (exact integers), costs DOUBLE (shortest round-trip text).
  *
- * A few batches per query: a computed pass over the raw tables has a fixed cost (~0.1 s at full
- * scale) and the joins stay within the store's memory limit (all ~100K+ spans at once did not). The
+ * A few batches per query: a computed pass over the raw tables has a fixed cost, and the joins stay
+ * within the store's memory limit (all spans of a large store at once do not). The
  * rows are streamed out of the query, not written to a temp table first and read back per batch.
  */
 export async function readPackedRows(
@@ -76,8 +76,8 @@ export async function readPackedRows(
 
 /**
  * One packed row (a JSON array in `PACKED_KEYS` order) → TraceRow. Built once as a function with one
- * object literal, so every row gets the same fixed shape: assigning 58 keys one by one was ~15×
- * slower (200+ ms per 8K rows) and left the objects in slower shapes for the mapping.
+ * object literal, so every row gets the same fixed shape: assigning the keys one by one is much slower
+ * and leaves the objects in slower shapes for the mapping.
  */
 export const unpackRow: (values: readonly unknown[]) => TraceRow = new Function(
   'v',
@@ -101,7 +101,7 @@ const byStartThenId = (a: TraceRow, b: TraceRow): number =>
 export function unpackRows(exchanges: readonly string[]): TraceRow[] {
   const out: TraceRow[] = [];
   for (const packed of exchanges) {
-    // a parse per row: one parse of the joined batch was ~2× slower (measured, 8K rows)
+    // a parse per row: one parse of the joined batch is slower
     const rows = packed.split('\n').map((line) => unpackRow(JSON.parse(line) as unknown[]));
     // span order, the order the mapping reads them in: by start (none first), then span ID
     rows.sort(byStartThenId);

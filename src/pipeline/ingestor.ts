@@ -112,7 +112,7 @@ export class Ingestor {
       try {
         for (const dbFile of this.sources.dbFiles) await this.applyDatabase(dbFile);
         if (this.sources.storageDir) await this.ingestJsonTree(this.sources.storageDir);
-        // the parser threads' heaps (up to ~300 MB) are not kept through the derivation; the pool starts
+        // the parser threads' heaps are not kept through the derivation; the pool starts
         // them again for a later large change (small ones are parsed on this thread)
         await this.pool?.close();
         this.progress({ phase: 'deriving', done: 0, total: 0 });
@@ -131,16 +131,26 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
-    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) {
-      // derived columns commit with their rows, so a crash never leaves them stale
-      await this.writer.finalize();
-      await this.writer.commitBulk();
-      this.bytesSinceCommit = 0;
-    }
+    // derived columns commit with their rows, so a crash never leaves them stale
+    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) await this.commitNow();
   }
 
-  /** Reads the rows of one database changed since its high-water marks. */
-  async applyDatabase(dbFile: string): Promise<Applied> {
+  /** Commits the bulk transaction now (its derived columns with it). */
+  async commitNow(): Promise<void> {
+    await this.writer.finalize();
+    await this.writer.commitBulk();
+    this.bytesSinceCommit = 0;
+  }
+
+  /**
+   * Reads the rows of one database changed since its high-water marks. `batchSize` rows per write
+   * (default 5,000); `commitEach` commits the bulk transaction after every batch (with its high-water
+   * mark), so live mode can apply a change too big for one transaction in pieces.
+   */
+  async applyDatabase(
+    dbFile: string,
+    o: { batchSize?: number; commitEach?: boolean } = {},
+  ): Promise<Applied> {
     const { writer, summary } = this;
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     let src = this.databases.get(dbFile);
@@ -162,7 +172,7 @@ export class Ingestor {
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
       let wrote = false;
-      for (const batch of src.read({ since })) {
+      for (const batch of src.read({ since, batchSize: o.batchSize })) {
         summary.dbRowsRead += batch.records.length;
         // rows read again at the high-water mark and todo lists: only what differs from the store
         const records = await withoutStoredCopies(conn, batch.records, batch.revisit);
@@ -176,11 +186,12 @@ export class Ingestor {
           wrote = true;
         }
         await this.wrote(records.reduce((n, r) => n + r.raw.length, 0));
+        if (o.commitEach) await this.commitNow();
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
       // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
       // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
-      // one bookkeeping row moves ~1 MB of blocks, and comparing again next time costs milliseconds.
+      // one bookkeeping row moves whole blocks, while comparing again next time is cheap.
       if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
       await clearSourceError(conn, dbFile); // read in full: an earlier "locked" or "cannot open" is over
     } catch (e) {
@@ -319,9 +330,14 @@ export class Ingestor {
     return sessions.size;
   }
 
-  /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
+  /**
+   * After a failed (rolled back) transaction: forget what was cached about the store's contents, and
+   * that the databases were read (their rows are read again from the stored high-water marks).
+   */
   invalidate(): void {
     this.writer.invalidate();
+    this.bytesSinceCommit = 0;
+    for (const d of this.databases.values()) d.forget();
   }
 
   /** Records that a file is definitely unreadable: invalid JSON after live retries gave up. */

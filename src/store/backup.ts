@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { type DuckDBInstance, DuckDBInstance as Instance } from '@duckdb/node-api';
-import { openStore } from './db.ts';
+import { openStore, STORAGE_VERSION } from './db.ts';
 import { appliedVersions } from './migrate.ts';
 
 export interface BackupResult {
@@ -54,7 +54,8 @@ export async function backupStore(
     ).getRowsJS()[0] as [string, string | null];
     if (srcPath && resolve(srcPath) === resolve(outPath))
       throw new Error(`the backup would replace the store itself: ${outPath}`);
-    await conn.run(`ATTACH ${quoteStr(tmp)} AS ${alias} (READ_WRITE)`);
+    // the store's own format (raw JSON compressed)
+    await conn.run(`ATTACH ${quoteStr(tmp)} AS ${alias} (READ_WRITE, STORAGE_VERSION '${STORAGE_VERSION}')`);
     try {
       await conn.run('BEGIN TRANSACTION');
       try {

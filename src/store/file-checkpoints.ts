@@ -51,14 +51,24 @@ export async function changedFiles(
   await conn.run('CREATE OR REPLACE TEMP TABLE file_listing (path VARCHAR, size BIGINT, mtime_us BIGINT)');
   try {
     const a = await conn.createAppender('file_listing', 'main', 'temp');
-    for (const f of listing) {
-      a.appendVarchar(f.path);
-      a.appendBigInt(BigInt(f.size));
-      a.appendBigInt(BigInt(f.mtimeUs));
-      a.endRow();
+    try {
+      for (const f of listing) {
+        a.appendVarchar(f.path);
+        a.appendBigInt(BigInt(f.size));
+        a.appendBigInt(BigInt(f.mtimeUs));
+        a.endRow();
+      }
+      a.flushSync();
+    } catch (e) {
+      a.clear(); // else closing or collecting it flushes the rows into a later transaction
+      throw e;
+    } finally {
+      try {
+        a.closeSync();
+      } catch {
+        // cleared: the error that matters is the first one
+      }
     }
-    a.flushSync();
-    a.closeSync();
     const reader = await conn.runAndReadAll(
       `SELECT l.path, f.path IS NOT NULL
          FROM temp.file_listing l LEFT JOIN source_files f ON f.path = l.path

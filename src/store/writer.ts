@@ -257,7 +257,7 @@ export class StoreWriter {
   /**
    * Bulk mode: one transaction over many batches. DuckDB writes a large transaction's rows straight
    * into the database file at commit, while many small commits each go through the WAL (measured
-   * ~3x slower for the same rows). Call commitBulk() now and then to bound the work a crash loses.
+   * several times slower for the same rows). Call commitBulk() now and then to bound the work a crash loses.
    */
   async startBulk(): Promise<void> {
     await this.init();
@@ -277,6 +277,20 @@ export class StoreWriter {
     this.bulk = false;
     this.holders.clear(); // looked up again by the next transaction: nothing per ID stays in memory
     await this.conn.run(ok ? 'COMMIT' : 'ROLLBACK');
+  }
+
+  /**
+   * Ends a bulk transaction that failed, whatever state it is in (a commit that failed has already
+   * rolled back, and ROLLBACK then fails: that is fine).
+   */
+  async abortBulk(): Promise<void> {
+    this.bulk = false;
+    this.holders.clear();
+    try {
+      await this.conn.run('ROLLBACK');
+    } catch {
+      // no transaction was active
+    }
   }
 
   /** Forgets cached holders and pending work, after a rolled-back transaction. */

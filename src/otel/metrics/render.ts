@@ -1,6 +1,6 @@
 /**
- * Fast text rendering of the usage families (thousands of series at full scale): the exporter's
- * serializer takes ~20 µs a line, too slow for a < 100 ms scrape, so the usage part of `/metrics` is
+ * Fast text rendering of the usage families (thousands of series on a large store): the exporter's
+ * serializer is too slow per line for a quick scrape, so the usage part of `/metrics` is
  * rendered here from pre-escaped label strings, in the same shape the serializer writes (dots → `_`,
  * the unit's word as a suffix (`s` → `_seconds`), counters get `_total`, histograms `_bucket{le}`/`_sum`/`_count`), and cached until the values change.
  */

@@ -80,7 +80,7 @@ async function runStage(
 /**
  * The model in one transaction, then the span rows (`exchange_span_rows`, what the trace export reads)
  * in a second one: in the first, with every derived table's new rows still uncommitted, the span-row
- * joins of a full-scale store ran out of DuckDB's 384 MB. Between the two the scope has no span rows,
+ * joins of a large store run out of DuckDB's memory limit. Between the two the scope has no span rows,
  * never stale ones: an export then computes them itself (src/otel/source.ts), and the next
  * derivation fills them (`deriveSpanRowsIfMissing`). `spanRowsOnly`: the second transaction alone.
  */
@@ -134,7 +134,7 @@ const spanRowsChecked = new WeakSet<DuckDBConnection>();
  * every exchange if some lack one of the current format: a store derived by an older version, or a
  * process that died between the model's transaction and the span rows' (a derivation that fails
  * without dying leaves its sessions queued, and they are derived again), so a check per process is
- * enough; a check per live derivation would cost ~6 ms each at full scale.
+ * enough; a check per live derivation would cost a query over every exchange each time.
  */
 export async function deriveAfterIngest(
   conn: DuckDBConnection,

@@ -6,8 +6,8 @@
  *
  * Derived with the rest of the model (same scope: whole session families; a transaction of its own
  * right after the model's, see derive/index.ts), so an export reads one string per exchange instead
- * of joining the raw tables: at full scale those joins were ~1.3–2 s of DuckDB CPU per export (most of
- * what the export's reads cost), now paid once per change during the derivation. The same query runs
+ * of joining the raw tables: those joins are most of what an export's reads cost, so they are paid
+ * once per change during the derivation. The same query runs
  * in the export when a pending exchange has no row of the current `SPAN_ROWS_FORMAT` (a store derived
  * by an older version), so the export never depends on it. The rows are OpenCode's values under
  * neutral names (TraceRow); OTel names are src/otel's.
@@ -261,7 +261,7 @@ LEFT JOIN sub_agent sa ON sa.session_id = t.session_id
 GROUP BY t.exchange_id`;
 }
 // Join conditions are plain equalities (kind tests inside CASE): a `kind = …` term in an ON clause
-// turns DuckDB's hash join into a blockwise nested loop (measured: 4 s instead of 0.07 s per batch).
+// turns DuckDB's hash join into a blockwise nested loop, far slower per batch.
 
 /** The TraceRow keys in packed-row order. */
 export const PACKED_KEYS: readonly (keyof TraceRow)[] = COLUMNS.map(([k]) => k);
@@ -280,7 +280,7 @@ export function exchangeTraceSummarySql(where = 'TRUE'): string {
 FROM exchange_traces WHERE ${where} GROUP BY exchange_id`;
 }
 
-/** Span rows per INSERT: all ~100K of a full-scale store at once ran out of the 384 MB DuckDB has. */
+/** Span rows per INSERT: all of a large store's at once run out of DuckDB's memory limit. */
 const CHUNK_ROWS = 32_768;
 
 /**

@@ -375,9 +375,11 @@ export const CHECKS: readonly CheckDef[] = [
     async measure(_conn, ctx) {
       if (ctx.watchLagMs === undefined || ctx.watchLagMs === null)
         return { value: null, explanation: 'not measured: no running bridge' };
+      const pending = ctx.pendingChanges === undefined ? '' : `${ctx.pendingChanges} changes pending; `;
+      const failing = ctx.applyError ? `; applying them fails: ${ctx.applyError}` : '';
       return {
         value: ctx.watchLagMs,
-        explanation: `oldest unapplied change is ${Math.round(ctx.watchLagMs)} ms old`,
+        explanation: `${pending}oldest unapplied change is ${Math.round(ctx.watchLagMs)} ms old${failing}`,
       };
     },
   },
