@@ -196,6 +196,7 @@ export function registerRunCommand(program: Command): void {
         apiToken: o.apiToken,
         allowedHosts: o.allowedHost,
         enableSql: o.enableSql,
+        sqlMaxBytes: (o.sqlMaxMb ?? 64) * 2 ** 20,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
         internalBackup: (out) => backupStore(store, out),
