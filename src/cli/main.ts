@@ -216,6 +216,8 @@ export async function buildProgram(command?: string): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // every file the bridge writes (store, WAL, backups, state) is its user's only: 0600, folders 0700
+  process.umask(0o077);
   let program: Command | undefined;
   try {
     program = await buildProgram(commandOf(argv));

@@ -194,6 +194,7 @@ export function registerRunCommand(program: Command): void {
         metrics,
         onRequest: metrics.onRequest,
         apiToken: o.apiToken,
+        allowedHosts: o.allowedHost,
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
         localCredential: credential,

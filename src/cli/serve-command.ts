@@ -18,6 +18,7 @@ export interface HttpOptions {
   host: string;
   port: number;
   apiToken?: string;
+  allowedHost?: string[];
   enableSql?: boolean;
   corsOrigin?: string;
   logFormat?: LogFormat;
@@ -33,6 +34,10 @@ export function addHttpOptions(cmd: Command): Command {
       new Option('--api-token <token>', 'bearer token required by every route but /api/health').env(
         'OCBRIDGE_API_TOKEN',
       ),
+    )
+    .option(
+      '--allowed-host <names...>',
+      'without --api-token, Host names accepted besides localhost and IP addresses (DNS rebinding guard; e.g. a container service name)',
     )
     .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
     .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
@@ -92,6 +97,7 @@ export function registerServeCommand(program: Command): void {
       logger,
       mode: 'serve',
       apiToken: o.apiToken,
+      allowedHosts: o.allowedHost,
       enableSql: o.enableSql,
       corsOrigin: o.corsOrigin,
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change

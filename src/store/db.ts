@@ -1,5 +1,5 @@
 /** Opening the DuckDB store: one writer process, read-only opens for queries. */
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -101,9 +101,25 @@ export const ROW_GROUP_SIZE = 2048;
  */
 export const STORAGE_VERSION = 'v1.2.0';
 
+/**
+ * The store holds every prompt and output: readable by its owner only. Folders the bridge creates are
+ * 0700, and a store opened for writing (with its WAL) loses any group and other bits it had (a store
+ * created before this rule, or by another umask); new files get 0600 from the CLI's umask (main.ts).
+ */
+function makePrivate(path: string): void {
+  for (const p of [path, `${path}.wal`]) {
+    try {
+      const mode = statSync(p).mode & 0o777;
+      if (mode & 0o077) chmodSync(p, mode & 0o700);
+    } catch {
+      // not there (yet), or not ours to change
+    }
+  }
+}
+
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
   checkStoreFile(path, opts.readOnly === true);
-  if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
+  if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
     memory_limit: opts.memoryLimit ?? DUCKDB_BUDGETS.storeMemoryLimit,
@@ -131,6 +147,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
     if (/lock/i.test(msg)) throw new StoreLockedError(path, msg.split('\n')[0] ?? msg);
     throw new Error(`cannot open the store ${path}: ${msg}`);
   }
+  if (!opts.readOnly) makePrivate(path);
   if (!opts.readOnly && opts.migrate !== false) await migrateUp(conn);
   const settings = new StoreSettings(instance, { memory_limit: config.memory_limit as string });
   return {
