@@ -49,7 +49,7 @@ for (const rate of (values.rates ?? '').split(',').map(Number)) {
       `${diffs.length === 0 ? 'store equal to a clean ingest' : `DIFFERS in ${diffs.join(', ')}`}; ` +
       `peak RSS ${r.peakRssMb} MB; caught up ${r.catchUpSeconds.toFixed(1)} s after the last write; ` +
       `health samples ${r.samples.length} (degraded ${r.degradedSamples}, pending-but-not-degraded ${r.notDegraded.length}); ` +
-      `API reads ${r.apiReads} (5xx ${r.apiErrors}); exit ${r.exitCode}; ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
+      `API reads ${r.apiReads} (5xx ${r.apiErrors}${r.apiErrors ? `: ${[...new Set(r.apiErrorDetail)].join(', ')}` : ''}); exit ${r.exitCode}; ${((performance.now() - t0) / 1000).toFixed(0)} s in all`,
   );
   for (const t of diffs)
     console.log(`  ${t}: live ${JSON.stringify(r.live[t])} clean ${JSON.stringify(r.clean[t])}`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, ROW_GROUP_SIZE, STORE_CATALOG } from '../src/store/db.ts';
@@ -59,9 +60,11 @@ describe('opening the store', () => {
     } finally {
       ro.close();
     }
-    await expect(openStore(join(tempDir(), 'missing.duckdb'), { readOnly: true })).rejects.toThrow(
-      /cannot open the store/,
+    const missing = join(tempDir(), 'missing.duckdb');
+    await expect(openStore(missing, { readOnly: true })).rejects.toThrow(
+      `no store at ${missing}: create it with: ocbridge ingest --db ${missing}`,
     );
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('store.settings: overrides for a task, put back also when it fails, and a standing value set meanwhile wins', async () => {

@@ -233,6 +233,30 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     await ctx.close();
   }, 120_000);
 
+  it('live: the overview polls the API and shows a change without a reload', async () => {
+    const ctx = await browser.newContext();
+    let bump = 0;
+    // the store does not change under `serve`: the answer of /api/summary does, after the first load
+    await ctx.route('**/api/summary*', async (route) => {
+      const r = await route.fetch();
+      const body = (await r.json()) as { data: { sessions: number }[] };
+      if (body.data[0]) body.data[0].sessions += bump;
+      await route.fulfill({ response: r, json: body });
+    });
+    const { page } = await open(ctx, `${generated.server.url}/`);
+    const [s] = await apiGet(generated, '/api/summary');
+    const shown = () => page.locator('[data-testid="sessions"] .value').textContent();
+    expect(int((await shown()) ?? '')).toBe(s.sessions);
+    bump = 1000;
+    await page.waitForFunction(
+      (want) =>
+        (globalThis as any).document.querySelector('[data-testid="sessions"] .value')?.textContent === want,
+      (s.sessions + 1000).toLocaleString('en-US'),
+      { timeout: 25_000 },
+    );
+    await ctx.close();
+  }, 60_000);
+
   it('390 px mobile: both pages fit the width', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const { page } = await open(ctx, `${generated.server.url}/`);

@@ -43,6 +43,8 @@ export interface ApiDeps {
   onRequest?: (r: RequestObservation) => void;
   /** when set, every route but /api/health needs `Authorization: Bearer <token>` */
   apiToken?: string;
+  /** without a token: `Host` names accepted besides loopback ones and IP addresses (host-check.ts) */
+  allowedHosts?: string[];
   /** readiness of the live bridge (`ocbridge run`); without it, ready = the store answers */
   readiness?: () => Readiness | Promise<Readiness>;
   /** `run` (live bridge) or `serve` (a database alone); shown by /api/health */
@@ -117,7 +119,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
   // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
-  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential, deps.allowedHosts));
   registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {

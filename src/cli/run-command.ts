@@ -6,6 +6,7 @@ import { createApp, disposeApp, type Readiness, startServer } from '../api/serve
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
 import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
+import type { Progress } from '../pipeline/ingestor.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
 import { failCommitsFromEnv, type LiveStatus } from '../pipeline/live-status.ts';
@@ -15,9 +16,13 @@ import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
 import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
+import { banner, isPretty, loadProgress, prettyLogStream, StatusLine, tildify } from './console.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
+import { dbArg } from './ingest-output.ts';
+import { sessionEvents } from './live-events.ts';
 import { otelSwitchesOrExit } from './otel-switches.ts';
+import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
 import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
@@ -104,14 +109,18 @@ export function registerRunCommand(program: Command): void {
       15_000,
     )
     .addOption(
-      new Option('--log-level <level>', 'log level (JSON logs on stderr)')
+      new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
     .action(async (o: RunOptions) => {
-      const logger = pino({ level: o.logLevel }, pino.destination(2));
-      requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      const pretty = isPretty(o.logFormat);
+      const line = new StatusLine();
+      const logger = pino({ level: o.logLevel }, pretty ? prettyLogStream(line) : pino.destination(2));
+      // what can fail is checked before the store file is created
+      requireOpenCodeDatabases(requireSources(o.source)); // no OpenCode data: say so (and offer the demo)
       const otel = otelSwitchesOrExit();
+      await requirePortFree(o.host, o.port);
       const store = await openStore(o.db);
       const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
@@ -124,7 +133,20 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const bridge = new LiveBridge(store, { source: o.source, logger, beforeCommit: failCommitsFromEnv() });
+      // the events read through a connection of their own: the bridge's is busy with its own transactions
+      const events = sessionEvents(await store.instance.connect(), (text) => line.print(text));
+      // live changes report progress too: only the history load is shown as progress
+      const whileLoading =
+        (f: (p: Progress) => void) =>
+        (p: Progress): void => {
+          if (status.phase === 'loading') f(p);
+        };
+      const bridge = new LiveBridge(store, {
+        source: o.source,
+        logger,
+        beforeCommit: failCommitsFromEnv(),
+        onProgress: pretty ? whileLoading(loadProgress(line)) : undefined,
+      });
       metrics.attach(bridge);
       const off = tracesOffReason(otel);
       if (off) logger.info(`${off}: no traces exported`);
@@ -141,7 +163,10 @@ export function registerRunCommand(program: Command): void {
       // what /api/health reports, and the version the API's response cache is keyed by
       const status = new BridgeStatus(bridge);
       bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
-      bridge.on('derived', () => traces?.trigger());
+      bridge.on('derived', (_n: number, sessions: ReadonlySet<string>) => {
+        traces?.trigger();
+        if (pretty && status.phase === 'live') void events.changed(sessions).catch(() => {});
+      });
       const health =
         o.healthInterval > 0
           ? startHealthSchedule({
@@ -169,6 +194,7 @@ export function registerRunCommand(program: Command): void {
         metrics,
         onRequest: metrics.onRequest,
         apiToken: o.apiToken,
+        allowedHosts: o.allowedHost,
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
@@ -191,7 +217,20 @@ export function registerRunCommand(program: Command): void {
       addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
-      logger.info({ url: server.url }, 'listening');
+      if (pretty)
+        line.print(
+          `${banner(`ocbridge ${VERSION} · following OpenCode (Ctrl-C stops)`, [
+            ['API', `${localUrl(o.host, server.port)}/api/health`],
+            ['metrics', `${localUrl(o.host, server.port)}/metrics`],
+            [
+              'traces',
+              traces ? `→ ${configuredUrl({ endpoint: o.otlpEndpoint })}` : 'off (--otlp-endpoint URL)',
+            ],
+            ['store', tildify(o.db)],
+            ['report', `ocbridge report${dbArg(o.db)}   (while this runs, it asks this process)`],
+          ])}\n`,
+        );
+      else logger.info({ url: server.url }, 'listening');
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {
@@ -231,21 +270,26 @@ export function registerRunCommand(program: Command): void {
         summary = await bridge.start();
       } catch (err) {
         // the API keeps the process alive: without this it would stay "starting" for ever
+        line.clear();
         status.failed();
         logger.fatal({ err }, 'loading the history failed');
         removeState();
         logger.flush();
         process.exit(1);
       }
-      logger.info(
-        {
-          seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
-          filesParsed: summary.filesParsed,
-          dbRowsRead: summary.dbRowsRead,
-          unchanged: summary.filesSkippedUnchanged,
-        },
-        'history loaded; watching for changes',
-      );
+      line.clear();
+      const loaded = {
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+        filesParsed: summary.filesParsed,
+        dbRowsRead: summary.dbRowsRead,
+        unchanged: summary.filesSkippedUnchanged,
+      };
+      if (pretty)
+        line.print(
+          `${new Date().toTimeString().slice(0, 8)} history loaded in ${loaded.seconds} s; watching for changes\n` +
+            `         (${loaded.filesParsed} files parsed, ${loaded.unchanged} unchanged, ${loaded.dbRowsRead} database rows)`,
+        );
+      else logger.info(loaded, 'history loaded; watching for changes');
       traces?.start(); // backfills the history once (the ledger remembers), then follows
       await new Promise<void>(() => {}); // runs until a signal
     });

@@ -6,7 +6,7 @@
  * high-water mark) are skipped.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { databaseFingerprint } from '../ingest/db-fingerprint.ts';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
@@ -23,11 +23,14 @@ import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
 import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
+  clearFolderErrors,
+  clearSourceError,
   forgetListing,
   hasFileCheckpoint,
   hasListing,
   listingUnchanged,
   recordListing,
+  UNREADABLE_FOLDER,
 } from '../store/file-checkpoints.ts';
 import { withoutStoredCopies } from '../store/unchanged.ts';
 import { StoreWriter, type WriteStats } from '../store/writer.ts';
@@ -163,6 +166,7 @@ export class Ingestor {
       const fingerprint = databaseFingerprint(dbFile);
       if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
         src.unchanged(); // nothing committed since the last complete read: not one row is read
+        await clearSourceError(conn, dbFile); // readable again (it was locked the last time)
         return applied;
       }
       // a database replaced by another file (restored, re-imported) is read again from the start
@@ -192,6 +196,7 @@ export class Ingestor {
       // has no fingerprint of this database yet (one loaded before fingerprints) records it once.
       if (wrote || !(await hasListing(conn, dbFile, DATABASE_LISTING)))
         await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
+      await clearSourceError(conn, dbFile); // read in full: an earlier "locked" or "cannot open" is over
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
@@ -220,15 +225,29 @@ export class Ingestor {
       this.summary.filesSeen += files;
       // the same listing as the last complete ingest of this kind: nothing to compare file by file
       const digest = tree.digest(kind);
-      if (await listingUnchanged(conn, root, kind, files, digest)) {
+      const unreadable = tree.unreadable(kind);
+      if (unreadable.length === 0 && (await listingUnchanged(conn, root, kind, files, digest))) {
         this.summary.filesSkippedUnchanged += files;
         continue;
       }
       const refs = tree.refs(kind);
       await forgetListing(conn, root, kind);
       const applied = await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
-      // a file that failed is tried again next time, so its listing is not recorded as done
-      if (applied.failed.length === 0) await recordListing(conn, root, kind, refs.length, digest);
+      // a folder that cannot be listed is an error of its own (its files are not even known)
+      await clearFolderErrors(conn, join(root, kind));
+      await this.writer.writeBatch(
+        [],
+        unreadable.map((u) => ({
+          sourcePath: u.path,
+          code: 'unreadable_source' as const,
+          severity: 'error' as const,
+          reason: `${UNREADABLE_FOLDER}: ${u.code} (its files are not stored until it can be read)`,
+        })),
+      );
+      for (const u of unreadable) this.summary.unreadableSources.push(u.path);
+      // a file or folder that failed is tried again next time, so its listing is not recorded as done
+      if (applied.failed.length === 0 && unreadable.length === 0)
+        await recordListing(conn, root, kind, refs.length, digest);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Opening the DuckDB store: one writer process, read-only opens for queries. */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -20,6 +20,45 @@ export class StoreLockedError extends Error {
         `Stop the other ocbridge, or use --db to pick another file. (${cause})`,
     );
   }
+}
+
+/** The --db file is missing (for a reader) or is not a store: the message says what to do instead. */
+export class StoreFileError extends Error {}
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Checks the store file before DuckDB sees it (DuckDB would try to load its SQLite extension). */
+export function checkStoreFile(path: string, readOnly: boolean): void {
+  let head: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = Buffer.alloc(16);
+      head = head.subarray(0, readSync(fd, head, 0, 16, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && readOnly)
+      throw new StoreFileError(`no store at ${path}: create it with: ocbridge ingest --db ${path}`);
+    if (code === 'ENOENT' || code === 'EISDIR') {
+      if (code === 'EISDIR')
+        throw new StoreFileError(
+          `${path} is a directory: give --db a file (e.g. ${join(path, 'ocbridge.duckdb')})`,
+        );
+      return;
+    }
+    throw e;
+  }
+  if (head.toString('latin1') === SQLITE_MAGIC)
+    throw new StoreFileError(
+      `${path} is a SQLite database (OpenCode's opencode.db?), not an ocbridge store: read it with --source ${path} and leave --db to the store (default ${defaultDbPath()})`,
+    );
+  if (head.length >= 12 && head.subarray(8, 12).toString('latin1') !== 'DUCK')
+    throw new StoreFileError(
+      `${path} is not an ocbridge store (not a DuckDB file): give --db a store file, or a new path`,
+    );
 }
 
 export interface Store {
@@ -62,8 +101,25 @@ export const ROW_GROUP_SIZE = 2048;
  */
 export const STORAGE_VERSION = 'v1.2.0';
 
+/**
+ * The store holds every prompt and output: readable by its owner only. Folders the bridge creates are
+ * 0700, and a store opened for writing (with its WAL) loses any group and other bits it had (a store
+ * created before this rule, or by another umask); new files get 0600 from the CLI's umask (main.ts).
+ */
+function makePrivate(path: string): void {
+  for (const p of [path, `${path}.wal`]) {
+    try {
+      const mode = statSync(p).mode & 0o777;
+      if (mode & 0o077) chmodSync(p, mode & 0o700);
+    } catch {
+      // not there (yet), or not ours to change
+    }
+  }
+}
+
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
-  if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
+  checkStoreFile(path, opts.readOnly === true);
+  if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
     memory_limit: opts.memoryLimit ?? DUCKDB_BUDGETS.storeMemoryLimit,
@@ -91,6 +147,7 @@ export async function openStore(path: string, opts: OpenOptions = {}): Promise<S
     if (/lock/i.test(msg)) throw new StoreLockedError(path, msg.split('\n')[0] ?? msg);
     throw new Error(`cannot open the store ${path}: ${msg}`);
   }
+  if (!opts.readOnly) makePrivate(path);
   if (!opts.readOnly && opts.migrate !== false) await migrateUp(conn);
   const settings = new StoreSettings(instance, { memory_limit: config.memory_limit as string });
   return {

@@ -43,6 +43,8 @@ export interface SoakResult {
   degradedSamples: number;
   apiReads: number;
   apiErrors: number;
+  /** `status path` of each 5xx answer */
+  apiErrorDetail: string[];
   exitCode: number | null;
   live: Record<string, { n: number; h: string }>;
   clean: Record<string, { n: number; h: string }>;
@@ -256,7 +258,7 @@ async function soakWith(
   await bridge.start();
   log(`bridge listening at ${bridge.url}; ${items.length} items held back`);
 
-  const result = { samples: [] as HealthSample[], apiReads: 0, apiErrors: 0 };
+  const result = { samples: [] as HealthSample[], apiReads: 0, apiErrors: 0, apiErrorDetail: [] as string[] };
   let done = false;
   const readers = [
     (async () => {
@@ -281,7 +283,10 @@ async function soakWith(
             const r = await fetch(`${bridge.url}${path}`);
             await r.arrayBuffer();
             result.apiReads++;
-            if (r.status >= 500) result.apiErrors++;
+            if (r.status >= 500) {
+              result.apiErrors++;
+              result.apiErrorDetail.push(`${r.status} ${path}`);
+            }
           } catch {
             // restarting
           }
@@ -339,6 +344,7 @@ async function soakWith(
     degradedSamples: result.samples.filter((s) => s.status === 'degraded').length,
     apiReads: result.apiReads,
     apiErrors: result.apiErrors,
+    apiErrorDetail: result.apiErrorDetail,
     exitCode,
     live,
     clean,
