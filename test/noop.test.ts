@@ -79,6 +79,16 @@ describe.each(['json', 'v1'] as const)('re-ingest of an unchanged %s corpus', (l
     expect(sizeOf(db)).toBe(before);
   });
 
+  it('records the fingerprint once for a store loaded without one, then reads nothing', async () => {
+    const store = await openStore(db);
+    await store.conn.run("DELETE FROM source_listings WHERE kind = 'database'");
+    store.close();
+    const first = (await ingestOnce(data, db)).summary;
+    expect(first.dbRowsRead).toBeGreaterThan(0);
+    expect(written(first)).toBe(0);
+    expect((await ingestOnce(data, db)).summary.dbRowsRead).toBe(0);
+  });
+
   it('after a touch (mtime): compares again and writes nothing', async () => {
     const before = sizeOf(db);
     utimesSync(join(data, 'opencode.db'), new Date(), new Date());

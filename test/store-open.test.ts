@@ -109,3 +109,28 @@ describe('opening the store', () => {
     }
   });
 });
+
+describe('spilling', () => {
+  it('spills beside its own store (writer) or into a folder of its own (reader), never ./.tmp', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'spill.duckdb');
+    const setting = async (s: Awaited<ReturnType<typeof openStore>>) =>
+      String((await s.conn.runAndReadAll("SELECT current_setting('temp_directory')")).getRows()[0]?.[0]);
+    const writer = await openStore(path);
+    try {
+      expect(await setting(writer)).toBe(`${path}.tmp`);
+    } finally {
+      writer.close();
+    }
+    const a = await openStore(path, { readOnly: true });
+    const b = await openStore(path, { readOnly: true });
+    try {
+      const [sa, sb] = [await setting(a), await setting(b)];
+      expect(sa).not.toBe(sb);
+      expect(sa).not.toContain(dir);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

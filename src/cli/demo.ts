@@ -103,7 +103,7 @@ export async function runDemo(values: DemoOptions): Promise<number> {
           `  metrics    ${url}/metrics`,
           `  store      ${db}`,
           `             npx ocbridge report sessions --db ${db}`,
-          `             npx ocbridge health --db ${db}   (after Ctrl-C: the running bridge holds the file)`,
+          `             npx ocbridge health --db ${db} --source ${data}`,
           `  data       ${data}  (edit or add files: they are picked up live)`,
           'Ctrl-C stops it.',
           '',

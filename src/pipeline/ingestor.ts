@@ -27,6 +27,7 @@ import {
   clearSourceError,
   forgetListing,
   hasFileCheckpoint,
+  hasListing,
   listingUnchanged,
   recordListing,
   UNREADABLE_FOLDER,
@@ -191,8 +192,10 @@ export class Ingestor {
       }
       // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
       // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
-      // one bookkeeping row moves whole blocks, while comparing again next time is cheap.
-      if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
+      // one bookkeeping row moves whole blocks, while comparing again next time is cheap. A store that
+      // has no fingerprint of this database yet (one loaded before fingerprints) records it once.
+      if (wrote || !(await hasListing(conn, dbFile, DATABASE_LISTING)))
+        await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
       await clearSourceError(conn, dbFile); // read in full: an earlier "locked" or "cannot open" is over
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;

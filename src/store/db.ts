@@ -1,6 +1,7 @@
 /** Opening the DuckDB store: one writer process, read-only opens for queries. */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { DUCKDB_BUDGETS } from '../resources.ts';
@@ -117,12 +118,25 @@ function makePrivate(path: string): void {
   }
 }
 
+/**
+ * Where the instance spills what does not fit its memory limit. DuckDB's default for an in-memory
+ * instance is `.tmp` of the working directory, shared by every process started there: two bridges
+ * (or parallel test files) overwrote each other's spill files ("Could not read enough bytes", a
+ * segfault). The writer spills beside its store (one writer per store, and the disk the user chose
+ * for it); a reader into a folder of its own under the system's temp dir. DuckDB creates the folder
+ * when it first spills and removes it when the instance closes.
+ */
+export function spillDirectory(path: string, readOnly: boolean): string {
+  return readOnly ? join(tmpdir(), `ocbridge-spill-${process.pid}-${randomUUID()}`) : `${path}.tmp`;
+}
+
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
   checkStoreFile(path, opts.readOnly === true);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const config: Record<string, string> = {
     preserve_insertion_order: 'false',
     memory_limit: opts.memoryLimit ?? DUCKDB_BUDGETS.storeMemoryLimit,
+    temp_directory: spillDirectory(path, opts.readOnly === true),
   };
   if (opts.threads) config.threads = String(opts.threads);
   const instance = await DuckDBInstance.create(':memory:', config);

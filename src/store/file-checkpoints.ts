@@ -108,6 +108,15 @@ export async function listingUnchanged(
   return r.currentRowCount > 0;
 }
 
+/** True when any fingerprint of this root and kind is recorded (whatever its digest). */
+export async function hasListing(conn: DuckDBConnection, root: string, kind: string): Promise<boolean> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM source_listings WHERE root = $1 AND kind = $2', [
+    root,
+    kind,
+  ]);
+  return r.currentRowCount > 0;
+}
+
 export async function recordListing(
   conn: DuckDBConnection,
   root: string,
