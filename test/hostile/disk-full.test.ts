@@ -1,7 +1,8 @@
 /**
  * A full disk (ENOSPC) during `ingest` and `run` says so, with the path, and ends with a non-zero
  * exit: no hang, no empty `<db>.bridge.json` left behind. The fault is real: the store lives on a
- * 2 MiB tmpfs mounted for the test (root only; skipped where mounting is refused).
+ * 2 MiB tmpfs mounted for the test (root only). Once there is room, ingest resumes to the store a
+ * clean ingest gives.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson } from '../support/cli.ts';
 import { tempDir } from '../support/datadir.ts';
 import { writeCorpus } from './corpus.ts';
 
@@ -51,6 +53,8 @@ describe.runIf(process.getuid?.() === 0)('a full disk ends cleanly', () => {
     expect(r.status).toBe(1);
     expect(r.out).toContain(`disk full (ENOSPC) writing ${db}.wal`);
     expect(r.out).not.toMatch(/cannot rollback/);
+    // what was committed stays (a later ingest resumes from it); nothing else is left
+    expect(readdirSync(mnt).filter((f) => !['store.duckdb', 'store.duckdb.wal'].includes(f))).toEqual([]);
   }, 60_000);
 
   it('run: the history cannot be stored → says so and exits 1, no state file left', () => {
@@ -77,5 +81,16 @@ describe.runIf(process.getuid?.() === 0)('a full disk ends cleanly', () => {
       expect.not.arrayContaining(['store.duckdb.bridge.json']),
     );
     expect(r.seconds).toBeLessThan(25);
+  }, 60_000);
+
+  it('once there is room, ingest resumes to the same store as a clean ingest', () => {
+    for (const f of readdirSync(mnt)) if (f.startsWith('filler-')) rmSync(join(mnt, f));
+    expect(spawnSync('mount', ['-o', 'remount,size=16m', mnt]).status).toBe(0);
+    expect(ocbridge(['ingest', '--source', source, '--db', db, '--no-progress']).status).toBe(0);
+    const clean = join(root, 'clean.duckdb');
+    expect(ocbridge(['ingest', '--source', source, '--db', clean, '--no-progress']).status).toBe(0);
+    const sql =
+      'SELECT (SELECT count(*) FROM sessions) s, (SELECT count(*) FROM parts) p, (SELECT sum(length(raw::VARCHAR)) FROM parts) b';
+    expect(cliJson(db, sql)).toEqual(cliJson(clean, sql));
   }, 60_000);
 });
