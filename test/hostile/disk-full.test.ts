@@ -1,7 +1,7 @@
 /**
  * A full disk (ENOSPC) during `ingest` and `run` says so, with the path, and ends with a non-zero
  * exit: no hang, no empty `<db>.bridge.json` left behind. The fault is real: the store lives on a
- * 2 MiB tmpfs mounted for the test (root only). Once there is room, ingest resumes to the store a
+ * 2 MiB tmpfs mounted for the test (skipped where mounting is refused). Once there is room, ingest resumes to the store a
  * clean ingest gives.
  */
 
@@ -20,11 +20,12 @@ const root = tempDir('ocb-diskfull-');
 const mnt = join(root, 'mnt');
 const db = join(mnt, 'store.duckdb');
 let source = '';
-let mounted = false;
+// mounting needs root (CAP_SYS_ADMIN); where it is refused the cases are skipped, visibly
+mkdirSync(mnt);
+const mounted =
+  process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status === 0;
 
 beforeAll(() => {
-  mkdirSync(mnt);
-  mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status === 0;
   // ~4 MB of incompressible tool output: more than the disk holds
   source = writeCorpus(join(root, 'src'), { toolOutput: randomBytes(3_000_000).toString('base64') });
 });
@@ -45,9 +46,8 @@ function ocbridge(args: string[]) {
   };
 }
 
-describe.runIf(process.getuid?.() === 0)('a full disk ends cleanly', () => {
+describe.runIf(mounted)('a full disk ends cleanly', () => {
   it('ingest: "disk full (ENOSPC)" with the path, exit 1', () => {
-    expect(mounted).toBe(true);
     const r = ocbridge(['ingest', '--source', source, '--db', db, '--no-progress']);
     expect(r.signal).toBeNull();
     expect(r.status).toBe(1);
