@@ -9,20 +9,21 @@ import { runSummary } from '../store/report-summary.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import type { ConnectionPool } from './pool.ts';
 import type { ApiDeps } from './server.ts';
-import type { SqlResult } from './sql-guard.ts';
 
-/** Runs one read-only SELECT (`local`: the bridge's own user, the instance keeps its file access). */
+/**
+ * Runs one read-only SELECT (`local`: the bridge's own user, the instance keeps its file access) and
+ * gives the JSON body of the answer (`{ data, next_cursor, columns, truncated }`).
+ */
 export type SqlRunner = (
   sql: string,
   limit: number,
   timeoutMs: number,
   local?: boolean,
-) => Promise<{
-  data: SqlResult['rows'];
-  next_cursor: null;
-  columns: SqlResult['columns'];
-  truncated: boolean;
-}>;
+  maxBytes?: number,
+) => Promise<string>;
+
+/** Bytes of JSON rows `ocbridge query` gets through a running bridge (one V8 string holds ~512 MiB). */
+export const INTERNAL_SQL_MAX_BYTES = 256 * 1024 * 1024;
 
 export function invalid(
   c: Context,
@@ -49,9 +50,14 @@ export function registerInternal(
   app.post('/internal/query', async (c) => {
     const body = Internal.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
-    return c.json(
-      await run(body.data.sql, body.data.limit ?? 1_000_000, body.data.timeout_ms ?? 300_000, true),
+    const text = await run(
+      body.data.sql,
+      body.data.limit ?? 1_000_000,
+      body.data.timeout_ms ?? 300_000,
+      true,
+      INTERNAL_SQL_MAX_BYTES,
     );
+    return c.body(text, 200, { 'content-type': 'application/json' });
   });
   // `ocbridge health` while this process holds the store: the bridge's own scheduled checks, run now
   app.post('/internal/health', async (c) => {

@@ -21,7 +21,13 @@ import { ConnectionPool, QueryTimeoutError } from './pool.ts';
 import { responder } from './respond.ts';
 import { NotFound, registerRoutes } from './routes.ts';
 import { ErrorSchema, HealthSchema, QueryRequest, QueryResponse } from './schemas.ts';
-import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.ts';
+import {
+  lockDownInstance,
+  ResultTooLargeError,
+  runReadOnlySql,
+  SqlRefusedError,
+  sqlResultBody,
+} from './sql-guard.ts';
 
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
@@ -69,6 +75,8 @@ export interface ApiDeps {
   sqlTimeoutMs?: number;
   /** at most this many rows from user SQL (default 10 000) */
   sqlRowLimit?: number;
+  /** at most this many bytes of JSON rows from user SQL, else 413 (default 64 MiB) */
+  sqlMaxBytes?: number;
   /** API connections on `store.instance` (default 4) */
   poolSize?: number;
   /**
@@ -126,6 +134,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     if (err instanceof QueryTimeoutError)
       return c.json({ error: 'query timeout', detail: err.message }, 503, { 'Retry-After': '5' });
     if (err instanceof SqlRefusedError) return c.json({ error: 'sql refused', detail: err.message }, 400);
+    if (err instanceof ResultTooLargeError)
+      return c.json({ error: 'result too large', detail: err.message }, 413);
     if (err instanceof NotFound) return c.json({ error: 'not found', detail: err.message }, 404);
     if (err instanceof HTTPException)
       return err.res ? err.getResponse() : c.json({ error: err.message || 'bad request' }, err.status);
@@ -247,10 +257,11 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
   // `local`: the bridge's own user through the local credential (`ocbridge query` while run holds the
   // store). The SQL guard still admits one SELECT only, but the instance keeps its file access, which
   // the bridge needs (backups); remote SQL (/api/query, --enable-sql) switches it off for good.
-  const run: SqlRunner = async (sql, limit, timeoutMs, local = false) => {
+  const maxBytes = deps.sqlMaxBytes ?? 64 * 1024 * 1024;
+  const run: SqlRunner = async (sql, limit, timeoutMs, local = false, bytes = maxBytes) => {
     const db = local ? await catalog() : await prepare();
-    const r = await pool.with((c) => runReadOnlySql(c, sql, limit, db), timeoutMs);
-    return { data: r.rows, next_cursor: null, columns: r.columns, truncated: r.truncated };
+    const limits = { rows: limit, bytes, timeoutMs };
+    return sqlResultBody(await pool.with((c) => runReadOnlySql(c, sql, limits, db), timeoutMs));
   };
 
   const route = createRoute({
@@ -258,7 +269,7 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
     path: '/api/query',
     summary: 'Read-only SQL (off unless the server runs with --enable-sql)',
     description:
-      'One SELECT over the store, on a connection that cannot write, attach, install, read files or set options; row limit and deadline (503).',
+      'One SELECT over the store, on a connection that cannot write, attach, install, read files or set options; row limit, byte limit (413) and deadline (503).',
     request: { body: { content: { 'application/json': { schema: QueryRequest } }, required: true } },
     responses: {
       200: { content: { 'application/json': { schema: QueryResponse } }, description: 'rows' },
@@ -267,6 +278,11 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
         description: 'refused or invalid SQL',
       },
       403: { content: { 'application/json': { schema: ErrorSchema } }, description: 'SQL is disabled' },
+      413: {
+        content: { 'application/json': { schema: ErrorSchema } },
+        description:
+          'the rows serialise to more than the byte limit (64 MiB by default): add LIMIT or narrow the query',
+      },
       503: { content: { 'application/json': { schema: ErrorSchema } }, description: 'deadline exceeded' },
     },
   });
@@ -274,7 +290,8 @@ function registerSql(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): Sql
     if (!deps.enableSql)
       return c.json({ error: 'SQL is disabled', detail: 'start the server with --enable-sql' }, 403);
     const { sql, limit } = c.req.valid('json');
-    return c.json(await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout), 200);
+    const text = await run(sql, Math.min(limit ?? rowLimit, rowLimit), sqlTimeout);
+    return c.body(text, 200, { 'content-type': 'application/json' }) as never;
   });
 
   return run;

@@ -7,14 +7,16 @@
  *    query(), …), no sequence functions, no paths or other catalogs as table names;
  * 3. `prepare`: the bound statement's type must be SELECT (so no INSERT/COPY/ATTACH/INSTALL/LOAD/SET/
  *    PRAGMA/CALL/CHECKPOINT …);
- * then it runs with a row limit (streamed, stops at the limit) and a deadline (interrupt → 503).
+ * then it runs with a row limit (streamed, stops at the limit), a byte limit on the serialised rows
+ * (413) and a deadline covering the query and the serialisation (interrupt → 503).
  * Underneath, the database itself refuses: `ocbridge serve` opens the file READ_ONLY with
  * enable_external_access=false and lock_configuration=true; inside `ocbridge run` (one writer
  * instance, whose connections cannot be read-only) external access is switched off for the
  * instance before the first query (`lockDownInstance`).
  */
-import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
-import { type JsonRow, resultRows } from '../store/query.ts';
+import { type DuckDBConnection, JSDuckDBValueConverter, StatementType } from '@duckdb/node-api';
+import { plainRow } from '../store/query.ts';
+import { QueryTimeoutError } from './pool.ts';
 
 export class SqlRefusedError extends Error {}
 
@@ -97,28 +99,78 @@ export async function checkReadOnlySql(conn: DuckDBConnection, sql: string, dbNa
 
 export interface SqlResult {
   columns: { name: string; type: string }[];
-  rows: JsonRow[];
+  /** each row already serialised as JSON (what is counted against the byte limit is what is sent) */
+  rowsJson: string[];
   truncated: boolean;
 }
 
-/** Checks, then runs `sql` returning at most `limit` rows (the rest is never computed). */
+export interface SqlLimits {
+  /** at most this many rows; more are never computed (`truncated`) */
+  rows: number;
+  /** at most this many bytes of serialised JSON rows, else `ResultTooLargeError` */
+  bytes: number;
+  /** deadline in ms from the start, covering the query and the conversion of its rows */
+  timeoutMs: number;
+}
+
+/** A result whose rows serialise to more than the byte limit (the API answers 413). */
+export class ResultTooLargeError extends Error {
+  constructor(
+    readonly maxBytes: number,
+    readonly rowsBefore: number,
+  ) {
+    super(
+      `the result is larger than ${maxBytes} bytes of JSON (the limit was passed after ${rowsBefore} rows); ` +
+        'add LIMIT, or select fewer or narrower columns, or narrow the query',
+    );
+  }
+}
+
+/**
+ * Checks, then runs `sql`, converting and serialising its rows one at a time as DuckDB streams
+ * them: stops at the row limit (the rest is never computed), throws `ResultTooLargeError` as soon
+ * as the serialised rows pass the byte limit (so at most the limit plus one DuckDB chunk of 2,048
+ * rows is ever held), and `QueryTimeoutError` once the deadline passes during the conversion (the
+ * pool's interrupt covers the time inside DuckDB).
+ */
 export async function runReadOnlySql(
   conn: DuckDBConnection,
   sql: string,
-  limit: number,
+  limits: SqlLimits,
   dbName: string,
 ): Promise<SqlResult> {
+  const deadline = performance.now() + limits.timeoutMs;
   await checkReadOnlySql(conn, sql, dbName);
   const prepared = await conn.prepare(sql);
   try {
-    const reader = await prepared.streamAndReadUntil(limit + 1);
-    const rows = resultRows(reader);
-    const names = reader.columnNames();
-    const columns = names.map((name, i) => ({ name, type: reader.columnType(i).toString() }));
-    return { columns, rows: rows.slice(0, limit), truncated: rows.length > limit };
+    const result = await prepared.stream();
+    const names = result.columnNames();
+    const isJson = names.map((_, i) => result.columnLogicalType(i).alias === 'JSON');
+    const columns = names.map((name, i) => ({ name, type: result.columnType(i).toString() }));
+    const rowsJson: string[] = [];
+    let bytes = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) return { columns, rowsJson, truncated: false };
+      for (let r = 0; r < chunk.rowCount; r++) {
+        if (rowsJson.length >= limits.rows) return { columns, rowsJson, truncated: true };
+        if (performance.now() > deadline) throw new QueryTimeoutError(limits.timeoutMs);
+        const text = JSON.stringify(
+          plainRow(chunk.convertRowValues(r, JSDuckDBValueConverter), names, isJson),
+        );
+        bytes += Buffer.byteLength(text) + 1;
+        if (bytes > limits.bytes) throw new ResultTooLargeError(limits.bytes, rowsJson.length);
+        rowsJson.push(text);
+      }
+    }
   } finally {
     prepared.destroySync();
   }
+}
+
+/** The JSON body of a query answer, built from rows serialised once. */
+export function sqlResultBody(r: SqlResult): string {
+  return `{"data":[${r.rowsJson.join(',')}],"next_cursor":null,"columns":${JSON.stringify(r.columns)},"truncated":${r.truncated}}`;
 }
 
 /**

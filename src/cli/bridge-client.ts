@@ -50,7 +50,14 @@ export function writeBridgeState(db: string, s: { url: string; credential: strin
     started_at: new Date().toISOString(),
   };
   rmSync(path, { force: true }); // the mode applies only when the file is created
-  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    // a full disk creates the file and then fails to write it: leave no empty state file behind
+    rmSync(path, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(new Error(err.message), { code: err.code, path });
+  }
   let removed = false;
   const remove = () => {
     if (removed) return;

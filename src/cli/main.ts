@@ -9,6 +9,7 @@ import { queryRows } from '../store/query.ts';
 import { VERSION } from '../version.ts';
 import { positiveInt } from './args.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
+import { faultMessage } from './disk-full.ts';
 import { type Format, formatRows } from './format.ts';
 import { addExamples } from './help-examples.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
@@ -241,7 +242,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e instanceof UserError ? e.exitCode : 2;
       return;
     }
-    console.error(`ocbridge: ${(e as Error).message}`);
+    console.error(`ocbridge: ${faultMessage(e)}`);
     process.exitCode = 1;
+    // whatever still holds the event loop (the HTTP server of `run`, watchers) must not keep a
+    // failed command alive; a command that ends on its own exits before this fires
+    setTimeout(() => process.exit(1), 200).unref();
   }
 }

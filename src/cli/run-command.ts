@@ -17,6 +17,7 @@ import { toMetricResults } from '../store/health/index.ts';
 import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
 import { banner, isPretty, loadProgress, prettyLogStream, StatusLine, tildify } from './console.ts';
+import { faultMessage } from './disk-full.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
 import { dbArg } from './ingest-output.ts';
@@ -196,6 +197,7 @@ export function registerRunCommand(program: Command): void {
         apiToken: o.apiToken,
         allowedHosts: o.allowedHost,
         enableSql: o.enableSql,
+        sqlMaxBytes: (o.sqlMaxMb ?? 64) * 2 ** 20,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
         internalBackup: (out) => backupStore(store, out),
@@ -272,7 +274,7 @@ export function registerRunCommand(program: Command): void {
         // the API keeps the process alive: without this it would stay "starting" for ever
         line.clear();
         status.failed();
-        logger.fatal({ err }, 'loading the history failed');
+        logger.fatal({ err }, `loading the history failed: ${faultMessage(err)}`);
         removeState();
         logger.flush();
         process.exit(1);

@@ -2,7 +2,7 @@
 
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
@@ -20,6 +20,7 @@ export interface HttpOptions {
   apiToken?: string;
   allowedHost?: string[];
   enableSql?: boolean;
+  sqlMaxMb?: number;
   corsOrigin?: string;
   logFormat?: LogFormat;
   traceUrl?: string[];
@@ -40,6 +41,16 @@ export function addHttpOptions(cmd: Command): Command {
       'without --api-token, Host names accepted besides localhost and IP addresses (DNS rebinding guard; e.g. a container service name)',
     )
     .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
+    .option(
+      '--sql-max-mb <n>',
+      'POST /api/query: largest answer in MiB of JSON rows, larger ones get 413',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+        return n;
+      },
+      64,
+    )
     .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
     .addOption(
       new Option(
@@ -99,6 +110,7 @@ export function registerServeCommand(program: Command): void {
       apiToken: o.apiToken,
       allowedHosts: o.allowedHost,
       enableSql: o.enableSql,
+      sqlMaxBytes: (o.sqlMaxMb ?? 64) * 2 ** 20,
       corsOrigin: o.corsOrigin,
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });

@@ -69,7 +69,7 @@ export async function backupStore(
           await conn.run(`SELECT nextval('${alias}.${String(schema)}.${String(name)}')`);
         await conn.run('COMMIT');
       } catch (e) {
-        await conn.run('ROLLBACK');
+        await conn.run('ROLLBACK').catch(() => {}); // a failed COMMIT has rolled back already
         throw e;
       }
       await conn.run(`CHECKPOINT ${alias}`);

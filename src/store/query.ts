@@ -19,25 +19,32 @@ function toPlain(v: unknown): unknown {
   return v;
 }
 
+/** One row's values (as DuckDB's JS conversion gives them) as a JSON-friendly object. */
+export function plainRow(
+  row: readonly unknown[],
+  names: readonly string[],
+  isJson: readonly boolean[],
+): JsonRow {
+  const o: JsonRow = {};
+  row.forEach((v, i) => {
+    const name = names[i] as string;
+    if (isJson[i] && typeof v === 'string') {
+      try {
+        o[name] = JSON.parse(v);
+        return;
+      } catch {
+        // not valid JSON after all: fall through and return the text
+      }
+    }
+    o[name] = toPlain(v);
+  });
+  return o;
+}
+
 export function resultRows(result: DuckDBResultReader): JsonRow[] {
   const names = result.columnNames();
   const isJson = names.map((_, i) => result.columnLogicalType(i).alias === 'JSON');
-  return result.getRowsJS().map((row) => {
-    const o: JsonRow = {};
-    row.forEach((v, i) => {
-      const name = names[i] as string;
-      if (isJson[i] && typeof v === 'string') {
-        try {
-          o[name] = JSON.parse(v);
-          return;
-        } catch {
-          // not valid JSON after all: fall through and return the text
-        }
-      }
-      o[name] = toPlain(v);
-    });
-    return o;
-  });
+  return result.getRowsJS().map((row) => plainRow(row, names, isJson));
 }
 
 export async function queryRows(conn: DuckDBConnection, sql: string, params?: unknown[]): Promise<JsonRow[]> {

@@ -8,7 +8,9 @@ export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise
     await conn.run('COMMIT');
     return r;
   } catch (e) {
-    await conn.run('ROLLBACK');
+    // a COMMIT that failed (e.g. the disk is full) has already rolled back: report why it failed,
+    // not that ROLLBACK found no transaction
+    await conn.run('ROLLBACK').catch(() => {});
     throw e;
   }
 }
