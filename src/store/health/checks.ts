@@ -4,12 +4,112 @@
  * be overridden (config file `health.thresholds`, docs/configuration.md).
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { all, list, num, one, orphanCheck, pct, type Row, ts } from './check-helpers.ts';
-import { RUNTIME_CHECKS } from './checks-runtime.ts';
-import type { CheckDef, HealthContext } from './types.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { runReport } from '../reports.ts';
+import type { CheckDef, HealthContext, Measured } from './types.ts';
 
-/** The data checks: sources, ingest problems, duplicates, coverage, cost, pricing, links. */
-const DATA_CHECKS: readonly CheckDef[] = [
+type Row = Record<string, unknown>;
+
+async function all(conn: DuckDBConnection, sql: string, params: unknown[] = []): Promise<Row[]> {
+  const r = await conn.runAndReadAll(sql, params as never);
+  return r.getRowObjectsJS() as Row[];
+}
+
+const num = (v: unknown): number | null =>
+  v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : Number(v);
+
+async function one(conn: DuckDBConnection, sql: string, params: unknown[] = []): Promise<Row> {
+  return (await all(conn, sql, params))[0] ?? {};
+}
+
+const ts = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const list = (xs: unknown[], n = 3) =>
+  xs.length === 0 ? '' : ` (e.g. ${xs.slice(0, n).map(String).join(', ')}${xs.length > n ? ', …' : ''})`;
+
+/** Today (UTC, from ctx.now) against the median of the 7 days before it, from daily_stats. */
+async function anomaly(
+  conn: DuckDBConnection,
+  now: Date,
+  expr: string,
+  what: string,
+  minToday: number,
+): Promise<Measured> {
+  const r = await one(
+    conn,
+    `WITH days AS (
+       SELECT CAST(d AS DATE) AS day FROM generate_series(CAST($1 AS DATE) - INTERVAL 7 DAY, CAST($1 AS DATE), INTERVAL 1 DAY) t(d)),
+     per_day AS (
+       SELECT days.day, coalesce((SELECT ${expr} FROM daily_stats s WHERE s.day = days.day), 0)::DOUBLE AS v FROM days)
+     SELECT (SELECT v FROM per_day WHERE day = CAST($1 AS DATE)) AS today,
+            (SELECT median(v) FROM per_day WHERE day < CAST($1 AS DATE)) AS baseline`,
+    [ts(now)],
+  );
+  const today = num(r.today) ?? 0;
+  const baseline = num(r.baseline) ?? 0;
+  if (baseline <= 0)
+    return { value: null, explanation: `no ${what} baseline (7-day median is 0); today ${today.toFixed(2)}` };
+  if (today < minToday)
+    return {
+      value: today / baseline,
+      explanation: `today ${today.toFixed(2)} ${what} is too little to judge`,
+    };
+  return {
+    value: today / baseline,
+    explanation: `today ${today.toFixed(2)} ${what} = ${(today / baseline).toFixed(2)}× the 7-day median ${baseline.toFixed(2)}`,
+  };
+}
+
+/** The store's file plus its WAL on disk (an in-memory store: the blocks it uses). */
+async function storeBytes(conn: DuckDBConnection): Promise<number> {
+  const r = await one(
+    conn,
+    `SELECT d.path, (s.used_blocks * s.block_size)::DOUBLE AS bytes
+     FROM duckdb_databases() d JOIN pragma_database_size() s USING (database_name)
+     WHERE d.database_name = current_database()`,
+  );
+  const path = typeof r.path === 'string' ? r.path : null;
+  if (!path) return num(r.bytes) ?? 0;
+  const size = (p: string) => {
+    try {
+      return statSync(p).size;
+    } catch {
+      return 0;
+    }
+  };
+  return size(path) + size(`${path}.wal`);
+}
+
+/** Rows whose parent is not in the store, as a share of all rows (parts → messages, messages → sessions). */
+function orphanCheck(
+  id: string,
+  child: { table: string; id: string; noun: string },
+  parent: { table: string; key: string; noun: string },
+): CheckDef {
+  return {
+    id,
+    unit: 'ratio',
+    direction: 'max',
+    threshold: { warn: 0, fail: 0.01 },
+    description: `${child.noun} whose ${parent.noun} is not in the store (share of all ${child.noun})`,
+    async measure(conn) {
+      const r = await one(
+        conn,
+        `SELECT count(*) FILTER (WHERE p.${parent.key} IS NULL) AS orphans, count(*) AS total,
+                (list(c.${child.id}) FILTER (WHERE p.${parent.key} IS NULL))[1:3] AS sample
+         FROM ${child.table} c LEFT JOIN ${parent.table} p USING (${parent.key})`,
+      );
+      const o = num(r.orphans) ?? 0;
+      const t = num(r.total) ?? 0;
+      return {
+        value: t ? o / t : 0,
+        explanation: `${o} of ${t} ${child.noun} have no ${parent.noun}${list((r.sample as unknown[]) ?? [])}`,
+      };
+    },
+  };
+}
+
+export const CHECKS: readonly CheckDef[] = [
   {
     id: 'source_readable',
     unit: 'sources',
@@ -250,9 +350,143 @@ const DATA_CHECKS: readonly CheckDef[] = [
       };
     },
   },
+  {
+    id: 'watch_lag',
+    unit: 'ms',
+    direction: 'max',
+    threshold: { warn: 2000, fail: 30000 },
+    description: 'time a seen change waits before it is applied (live mode)',
+    async measure(_conn, ctx) {
+      if (ctx.watchLagMs === undefined || ctx.watchLagMs === null)
+        return { value: null, explanation: 'not measured: no running bridge' };
+      return {
+        value: ctx.watchLagMs,
+        explanation: `oldest unapplied change is ${Math.round(ctx.watchLagMs)} ms old`,
+      };
+    },
+  },
+  {
+    id: 'export_backlog',
+    unit: 'exchanges',
+    direction: 'max',
+    threshold: { warn: 1000, fail: 10000 },
+    description: 'finished exchanges not exported yet (when trace export is in use)',
+    async measure(_conn, ctx) {
+      if (ctx.exportBacklog === undefined || ctx.exportBacklog === null)
+        return { value: null, explanation: 'not measured: trace export not in use' };
+      return {
+        value: ctx.exportBacklog,
+        explanation: `${ctx.exportBacklog} finished exchanges wait for export`,
+      };
+    },
+  },
+  {
+    id: 'query_latency',
+    unit: 'ms',
+    direction: 'max',
+    threshold: { warn: 1000, fail: 5000 },
+    description: 'the slowest of the key queries (sessions, daily, models, errors reports)',
+    async measure(conn) {
+      const times: [string, number][] = [];
+      for (const name of ['sessions', 'daily', 'models', 'errors'] as const) {
+        const t0 = performance.now();
+        await runReport(conn, name, { limit: 100 });
+        times.push([name, performance.now() - t0]);
+      }
+      times.sort((a, b) => b[1] - a[1]);
+      const [name, ms] = times[0] as [string, number];
+      return { value: ms, explanation: `slowest key query: ${name} report ${ms.toFixed(0)} ms` };
+    },
+  },
+  {
+    id: 'cost_anomaly',
+    unit: 'ratio',
+    direction: 'max',
+    threshold: { warn: 3, fail: 10 },
+    description: "today's cost against the trailing 7-day median",
+    measure: (conn, ctx) => anomaly(conn, ctx.now, 'sum(coalesce(computed_cost_usd, cost_usd))', 'USD', 1),
+  },
+  {
+    id: 'token_anomaly',
+    unit: 'ratio',
+    direction: 'max',
+    threshold: { warn: 3, fail: 10 },
+    description: "today's tokens against the trailing 7-day median",
+    measure: (conn, ctx) =>
+      anomaly(
+        conn,
+        ctx.now,
+        'sum(input_tokens + output_tokens + reasoning_tokens + cache_read_tokens + cache_write_tokens)',
+        'tokens',
+        10_000,
+      ),
+  },
+  {
+    id: 'error_rate_anomaly',
+    unit: 'ratio',
+    direction: 'max',
+    threshold: { warn: 3, fail: 10 },
+    description: "today's error rate (errors per assistant message) against the trailing 7-day median",
+    measure: (conn, ctx) =>
+      anomaly(
+        conn,
+        ctx.now,
+        'sum(error_count) / nullif(sum(assistant_message_count), 0)',
+        'errors/message',
+        0,
+      ),
+  },
+  {
+    id: 'derive_backlog',
+    unit: 'sessions',
+    direction: 'max',
+    threshold: { warn: 100, fail: 5000 },
+    description: 'sessions queued for derivation (derived tables lag the raw rows)',
+    async measure(conn) {
+      const r = await one(conn, 'SELECT count(DISTINCT session_id) AS n FROM derive_queue');
+      const n = num(r.n) ?? 0;
+      return { value: n, explanation: `${n} sessions wait to be derived` };
+    },
+  },
+  {
+    id: 'db_size',
+    unit: 'bytes',
+    direction: 'max',
+    threshold: { warn: 20e9, fail: 100e9 },
+    description: 'size of the DuckDB store',
+    async measure(conn) {
+      const b = await storeBytes(conn);
+      return { value: b, explanation: `the store uses ${(b / 1e6).toFixed(1)} MB` };
+    },
+  },
+  {
+    id: 'db_size_growth',
+    unit: 'ratio/day',
+    direction: 'max',
+    threshold: { warn: 1, fail: 5 },
+    description:
+      'store growth per day, against the oldest size recorded in the last 7 days (at least 1 h ago)',
+    async measure(conn, ctx) {
+      const then = await one(
+        conn,
+        `SELECT value, epoch(CAST($1 AS TIMESTAMP) - checked_at) AS secs FROM health_check_history
+         WHERE check_id = 'db_size' AND value > 0
+           AND checked_at BETWEEN CAST($1 AS TIMESTAMP) - INTERVAL 7 DAY AND CAST($1 AS TIMESTAMP) - INTERVAL 1 HOUR
+         ORDER BY checked_at LIMIT 1`,
+        [ts(ctx.now)],
+      );
+      const b = await storeBytes(conn);
+      const v0 = num(then.value);
+      const secs = num(then.secs);
+      if (v0 === null || !secs) return { value: null, explanation: 'no earlier size recorded (≥ 1 h ago)' };
+      const perDay = (b - v0) / v0 / (secs / 86400);
+      return {
+        value: perDay,
+        explanation: `${(v0 / 1e6).toFixed(1)} MB → ${(b / 1e6).toFixed(1)} MB in ${(secs / 3600).toFixed(1)} h (${pct(perDay)} a day)`,
+      };
+    },
+  },
 ];
-
-export const CHECKS: readonly CheckDef[] = [...DATA_CHECKS, ...RUNTIME_CHECKS];
 
 export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);
 
