@@ -1,6 +1,18 @@
-import type { IntervalHistogram } from 'node:perf_hooks';
+/**
+ * The bridge's metrics (docs/metrics.md): usage metrics computed from the store (usage.ts, a
+ * MetricProducer refreshed after each derivation and cached), bridge self-metrics through the OTel
+ * metrics SDK, exposed on `/metrics` (Prometheus text, OpenMetrics when asked) and, when configured,
+ * pushed over OTLP/HTTP.
+ *
+ * `createMetrics(store, opts)` → `BridgeMetrics`; `attach(liveBridge)` follows ingestion;
+ * `handle(req)` answers GET /metrics; `onRequest(obs)` records API request durations;
+ * `recordHealth(results)` sets the health-check gauges.
+ */
+import { statSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Attributes } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -11,7 +23,25 @@ import type { Store } from '../../store/db.ts';
 import type { WriteStats } from '../../store/writer.ts';
 import { computePending } from '../ledger.ts';
 import { buildResource, resourceAttributes } from '../resource.ts';
-import { ATTR_SERVICE_VERSION, INSTRUMENTATION_SCOPE_NAME, METRIC_BRIDGE_HTTP_DURATION } from '../semconv.ts';
+import {
+  ATTR_SERVICE_VERSION,
+  INSTRUMENTATION_SCOPE_NAME,
+  METRIC_BRIDGE_BUILD_INFO,
+  METRIC_BRIDGE_CPU,
+  METRIC_BRIDGE_DB_SIZE,
+  METRIC_BRIDGE_EVENTLOOP_LAG,
+  METRIC_BRIDGE_EXPORT_BACKLOG,
+  METRIC_BRIDGE_HEALTH_STATUS,
+  METRIC_BRIDGE_HEALTH_VALUE,
+  METRIC_BRIDGE_HTTP_DURATION,
+  METRIC_BRIDGE_INGEST_ERRORS,
+  METRIC_BRIDGE_LAST_INGEST,
+  METRIC_BRIDGE_ROWS_INGESTED,
+  METRIC_BRIDGE_RSS,
+  METRIC_BRIDGE_SPANS_EXPORTED,
+  METRIC_BRIDGE_SPANS_FAILED,
+  METRIC_BRIDGE_WATCH_LAG,
+} from '../semconv.ts';
 import { familiesOf, readStoreSelfStats, readUsageAggregates } from './aggregates.ts';
 import {
   OPENMETRICS_CONTENT_TYPE,
@@ -20,7 +50,6 @@ import {
   toPrometheusText,
   wantsOpenMetrics,
 } from './exposition.ts';
-import { type HealthResult, registerSelfMetrics, storeFileSize } from './self-metrics.ts';
 import { UsageProducer } from './usage.ts';
 
 /** What metrics need from live mode (LiveBridge has it; src/otel does not import src/pipeline). */
@@ -63,6 +92,12 @@ export interface MetricsOptions {
   onError?: (e: Error) => void;
 }
 
+export interface HealthResult {
+  check: string;
+  ok: boolean;
+  value: number | null;
+}
+
 /** `service.name` of the bridge's own telemetry (self-metrics), distinct from OpenCode's activity. */
 export const BRIDGE_SERVICE_NAME = 'ocbridge';
 
@@ -80,17 +115,17 @@ export class BridgeMetrics {
   private lastRefresh = 0;
   private closed = false;
   private readonly httpDuration;
-  readonly health = new Map<string, HealthResult>();
-  private readonly loopDelay: IntervalHistogram;
-  self = {
+  private readonly health = new Map<string, HealthResult>();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private self = {
     lastIngestSeconds: null as number | null,
     spansExported: 0,
     spansFailed: 0,
     backlog: null as number | null,
   };
-  readonly rows = new Map<string, number>();
+  private readonly rows = new Map<string, number>();
   /** every reason starts at 0, so the first problem shows in increase() */
-  readonly problems = new Map<string, number>(INGEST_PROBLEM_CODES.map((r) => [r, 0]));
+  private readonly problems = new Map<string, number>(INGEST_PROBLEM_CODES.map((r) => [r, 0]));
   private readonly seen = new WeakMap<
     WriteStats,
     { rows: Record<string, number>; problems: Record<string, number> }
@@ -148,6 +183,7 @@ export class BridgeMetrics {
       ? new MeterProvider({ resource: activity, readers: [pushReader([this.usage])] })
       : null;
     const meter = this.provider.getMeter(INSTRUMENTATION_SCOPE_NAME, opts.version);
+    this.loopDelay.enable();
     // exchanges idle past the timeout are counted without any change: re-read everything now and then
     this.fullTimer = setInterval(() => {
       this.needFull = true;
@@ -160,7 +196,96 @@ export class BridgeMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: HTTP_BUCKETS },
     });
-    this.loopDelay = registerSelfMetrics(meter, this, opts.version);
+    const counter = (
+      name: string,
+      description: string,
+      get: () => Iterable<[Attributes, number]>,
+      unit?: string,
+    ) =>
+      meter.createObservableCounter(name, { description, unit }).addCallback((r) => {
+        for (const [a, v] of get()) r.observe(v, a);
+      });
+    const gauge = (
+      name: string,
+      description: string,
+      get: () => Iterable<[Attributes, number]>,
+      unit?: string,
+    ) =>
+      meter.createObservableGauge(name, { description, unit }).addCallback((r) => {
+        for (const [a, v] of get()) r.observe(v, a);
+      });
+    const one = (v: number | null): Iterable<[Attributes, number]> => (v == null ? [] : [[{}, v]]);
+
+    counter(
+      METRIC_BRIDGE_ROWS_INGESTED,
+      'Rows written to the store by this process, by table and source',
+      () => {
+        this.pullWriteStats();
+        return [...this.rows].map(([k, v]) => {
+          const [table = '', source = ''] = k.split('/');
+          return [{ table, source }, v] as [Attributes, number];
+        });
+      },
+    );
+    counter(METRIC_BRIDGE_INGEST_ERRORS, 'Ingest problems recorded by this process, by reason', () => {
+      this.pullWriteStats();
+      return [...this.problems].map(([reason, v]) => [{ reason }, v] as [Attributes, number]);
+    });
+    gauge(
+      METRIC_BRIDGE_WATCH_LAG,
+      'Now minus the newest source change seen (time() - this = when that change was seen)',
+      () => one(this.watchLag()),
+      's',
+    );
+    gauge(
+      METRIC_BRIDGE_LAST_INGEST,
+      'Unix time of the last successful ingest commit',
+      () => one(this.lastIngest()),
+      's',
+    );
+    gauge(METRIC_BRIDGE_EXPORT_BACKLOG, 'Complete exchanges not yet exported as traces (export ledger)', () =>
+      one(this.self.backlog),
+    );
+    counter(METRIC_BRIDGE_SPANS_EXPORTED, 'Spans acknowledged by the OTLP collector (export ledger)', () =>
+      one(this.self.spansExported),
+    );
+    counter(
+      METRIC_BRIDGE_SPANS_FAILED,
+      'Spans in export attempts the collector did not acknowledge (export ledger)',
+      () => one(this.self.spansFailed),
+    );
+    gauge(METRIC_BRIDGE_DB_SIZE, 'DuckDB store file size (with its WAL)', () => one(this.dbSize()), 'By');
+    counter(
+      METRIC_BRIDGE_CPU,
+      'Process CPU time (user + system)',
+      () => {
+        const u = process.cpuUsage();
+        return one((u.user + u.system) / 1e6);
+      },
+      's',
+    );
+    gauge(METRIC_BRIDGE_RSS, 'Process resident memory', () => one(process.memoryUsage().rss), 'By');
+    gauge(
+      METRIC_BRIDGE_EVENTLOOP_LAG,
+      'Event-loop delay, p99 since the previous collection',
+      () => {
+        const v = this.loopDelay.percentile(99) / 1e9;
+        this.loopDelay.reset();
+        return one(Number.isFinite(v) ? v : 0);
+      },
+      's',
+    );
+    gauge(METRIC_BRIDGE_BUILD_INFO, 'Build information (always 1)', () => [
+      [{ version: opts.version, node_version: process.version }, 1],
+    ]);
+    gauge(METRIC_BRIDGE_HEALTH_STATUS, 'Health check result (1 pass, 0 fail)', () =>
+      [...this.health.values()].map((h) => [{ check: h.check }, h.ok ? 1 : 0] as [Attributes, number]),
+    );
+    gauge(METRIC_BRIDGE_HEALTH_VALUE, 'The value a health check compared with its threshold', () =>
+      [...this.health.values()]
+        .filter((h) => h.value != null && Number.isFinite(h.value))
+        .map((h) => [{ check: h.check }, h.value as number] as [Attributes, number]),
+    );
   }
 
   /** Follows live mode: reads the store once history is loaded, then after each derivation (throttled). */
@@ -182,7 +307,7 @@ export class BridgeMetrics {
    * now − newest source change seen. Before this process saw one: now − the last ingest commit, so
    * `time() - watch_lag - last_ingest_timestamp` (changes seen but not ingested) is 0, not a false alarm.
    */
-  watchLag(): number | null {
+  private watchLag(): number | null {
     const seen = this.bridge?.lastChangeSeenAt ?? null;
     const last = this.lastIngest();
     const t = seen == null ? last : seen / 1000;
@@ -190,13 +315,13 @@ export class BridgeMetrics {
   }
 
   /** unix seconds of the last successful ingest commit: this process' own, else the store's checkpoints */
-  lastIngest(): number | null {
+  private lastIngest(): number | null {
     const own = this.bridge?.lastCommitAt;
     const v = Math.max(own == null ? 0 : own / 1000, this.self.lastIngestSeconds ?? 0);
     return v > 0 ? v : null;
   }
 
-  pullWriteStats(): void {
+  private pullWriteStats(): void {
     const st = this.bridge?.writeStats;
     if (!st) return;
     const last = this.seen.get(st) ?? { rows: {}, problems: {} };
@@ -207,8 +332,16 @@ export class BridgeMetrics {
     this.seen.set(st, { rows: { ...st.rows }, problems: { ...st.problems } });
   }
 
-  dbSize(): number | null {
-    return storeFileSize(this.store.path);
+  private dbSize(): number | null {
+    let size = 0;
+    for (const f of [this.store.path, `${this.store.path}.wal`]) {
+      try {
+        size += statSync(f).size;
+      } catch {
+        // no WAL right now
+      }
+    }
+    return size > 0 ? size : null;
   }
 
   /** Schedules a refresh of the cached values (coalesced; at most one per refreshIntervalMs). */
