@@ -1,6 +1,14 @@
 # opencode-otel-bridge: `ocbridge run` in a container (used by deploy/docker-compose.yml).
-# No build stage: the bin bundles the TypeScript sources itself (esbuild, a runtime dependency) and
-# caches the bundle in node_modules/.cache; the first start below does it once, in the image.
+# The bundle is built in a build stage, as `npm pack` builds it for the package (src/cli/bundle.mjs,
+# buildDist); the image has the runtime dependencies only, and bin/ocbridge.js runs dist/main.js.
+FROM node:20.19.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY bin ./bin
+COPY src ./src
+RUN node -e "import('./src/cli/bundle.mjs').then((m) => m.buildDist())"
+
 FROM node:20.19.0-bookworm-slim
 
 WORKDIR /app
@@ -11,7 +19,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 COPY bin ./bin
 COPY src ./src
-COPY tsconfig.json ./
+COPY --from=build /app/dist ./dist
 RUN node bin/ocbridge.js --version
 
 # the store lives in a volume; the OpenCode data dir is mounted read-only at /opencode

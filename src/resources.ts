@@ -15,8 +15,12 @@ export const DUCKDB_BUDGETS = {
   storeMemoryLimit: '384MB',
   /** the bulk load: one DuckDB thread (the parser thread has the other core) and a smaller pool */
   bulkLoad: { memory_limit: '256MB', threads: 1 },
-  /** the live bridge once watching: applying small batches needs little */
-  liveMemoryLimit: '160MB',
+  /**
+   * the live bridge once watching: measured, not guessed (docs/architecture.md, "Live mode"): with
+   * 20 MB tool outputs at 100 items/s, 128 MB never fit one such part, 160 MB failed a commit (which
+   * damaged DuckDB's primary-key index), 256 MB had no failure; 384 MB keeps 1.5x that headroom
+   */
+  liveMemoryLimit: '384MB',
   /** a live trace-export pass reads span rows for thousands of spans: it borrows a larger pool */
   traceExportMemoryLimit: '384MB',
   /** `ocbridge export` (a backfill): one query per group of requests, one thread is enough */

@@ -120,9 +120,9 @@ describe('analytics model on a generated corpus (all storage generations)', () =
   it('reports answer from the model', async () => {
     for (const name of ['sessions', 'daily', 'models', 'tools', 'errors'] as const) {
       const out = await runReport(store.conn, name, {});
-      expect(out.length, name).toBeGreaterThan(0);
+      expect(out.rows.length, name).toBeGreaterThan(0);
     }
     const since = await runReport(store.conn, 'daily', { since: '2100-01-01' });
-    expect(since).toEqual([]);
+    expect(since.rows).toEqual([]);
   });
 });

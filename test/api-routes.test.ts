@@ -274,6 +274,11 @@ describe('overview routes', () => {
       ])
         expect(row[k], `${k} ${q}`).toBe(sum(u.data, k));
       expect(row.cost_usd).toBeCloseTo(sum(u.data, 'cost_usd'), 9);
+      expect(row.tokens).toBe(
+        ['input_tokens', 'output_tokens', 'reasoning_tokens', 'cache_read_tokens', 'cache_write_tokens']
+          .map((k) => sum(u.data, k))
+          .reduce((a, b) => a + b, 0),
+      );
       expect(row.sessions, q).toBe(ss.data.length);
       expect(row.tool_calls, q).toBe(sum(t.data, 'calls'));
       expect(row.tool_errors, q).toBe(sum(t.data, 'errors'));
@@ -630,6 +635,10 @@ describe('health, auth, CORS, cache, OpenAPI, docs', () => {
       'task',
     ]);
     disposeApp(a);
+    // an empty token (OCBRIDGE_API_TOKEN= in a compose file) is no token
+    const open = createApp({ store, apiToken: '' });
+    expect((await open.request('/api/sessions')).status).toBe(200);
+    disposeApp(open);
     // without a local credential there are no internal routes
     expect((await app.request('/internal/query', { method: 'POST', body: '{}' })).status).toBe(401);
   });

@@ -14,7 +14,7 @@ import formatsModule from 'ajv-formats';
 import { createGenerator } from 'ts-json-schema-generator';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderDashboards } from '../grafana/src/index.ts';
+import { renderDashboards, renderImportable } from '../grafana/src/index.ts';
 import { allPanels, DASHBOARD_DIR, loadDashboards, panelQueries } from './support/dashboards.ts';
 
 const exec = promisify(execFile);
@@ -61,6 +61,34 @@ describe('dashboards', () => {
     }).createSchema('Dashboard');
     expect(readJson(join(SCHEMAS, 'dashboard.schema.json'))).toEqual(JSON.parse(JSON.stringify(fresh)));
   }, 30_000);
+
+  it("grafana/import/*.json: the same dashboards for Grafana's import flow, datasources as __inputs", () => {
+    const dir = join(REPO, 'grafana', 'import');
+    const generated = renderImportable();
+    expect(readdirSync(dir).sort()).toEqual(Object.keys(generated).sort());
+    for (const [file, json] of Object.entries(generated)) {
+      expect(readFileSync(join(dir, file), 'utf8'), file).toBe(json);
+      const { __inputs, __requires, ...d } = JSON.parse(json) as Record<string, unknown> & {
+        __inputs: { name: string; type: string }[];
+      };
+      expect(__requires, file).toBeDefined();
+      expect(validate(d), `${file}: ${errorsOf(validate).join('; ')}`).toBe(true);
+      // no provisioned UID is left, every ${DS_…} is declared, and otherwise it is the provisioned one
+      expect(json, file).not.toMatch(/ocbridge-(prometheus|api|tempo|jaeger)\b/);
+      const used = new Set([...json.matchAll(/\$\{(DS_\w+)\}/g)].map((m) => m[1]));
+      expect([...used].sort(), file).toEqual(__inputs.map((i) => i.name).sort());
+      expect(__inputs.every((i) => i.type === 'datasource')).toBe(true);
+      let back = JSON.stringify(d);
+      for (const [name, uid] of [
+        ['DS_PROMETHEUS', 'ocbridge-prometheus'],
+        ['DS_OCBRIDGE_API', 'ocbridge-api'],
+        ['DS_TEMPO', 'ocbridge-tempo'],
+        ['DS_JAEGER', 'ocbridge-jaeger'],
+      ] as const)
+        back = back.replaceAll(`\${${name}}`, uid);
+      expect(JSON.parse(back), file).toEqual(dashboards[file]);
+    }
+  });
 
   it('are valid against the (strict) dashboard schema', () => {
     expect(Object.keys(dashboards).length).toBeGreaterThanOrEqual(4);
@@ -115,17 +143,18 @@ describe('dashboards', () => {
     expect([...types].sort()).toEqual(['prometheus', 'tempo', 'yesoreyeram-infinity-datasource']);
   });
 
-  it('have the project, model, agent and provider variables (the health dashboard needs none)', () => {
+  it('have the project, model, agent and provider variables (the health dashboard needs none), and bridge_url where a trace table links to the bridge', () => {
     for (const [file, d] of Object.entries(dashboards)) {
       if (file === 'bridge-health.json') continue;
-      expect(
-        d.templating?.list?.map((v) => v.name),
-        file,
-      ).toEqual(['project', 'model', 'agent', 'provider']);
+      const names = d.templating?.list?.map((v) => v.name) ?? [];
+      expect(names.slice(0, 4), file).toEqual(['project', 'model', 'agent', 'provider']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+      const linksBridge = JSON.stringify(d).includes('${bridge_url}/sessions/');
+      expect(names.slice(4), file).toEqual(linksBridge ? ['bridge_url'] : []);
     }
   });
 
-  it('link every trace_id column to Tempo and Jaeger', () => {
+  it('link every trace_id column to Tempo, Jaeger and the session on the bridge', () => {
     let tables = 0;
     for (const d of Object.values(dashboards)) {
       for (const p of allPanels(d) as (ReturnType<typeof allPanels>[number] & {
@@ -152,6 +181,12 @@ describe('dashboards', () => {
           urls.some((u) => u.includes('"ocbridge-jaeger"') && u.includes(VALUE_RAW)),
           p.title,
         ).toBe(true);
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+        expect(urls, p.title).toContain('${bridge_url}/sessions/${__data.fields.session_id}');
+        expect(
+          cols.map((c) => c.selector),
+          p.title,
+        ).toContain('session_id');
       }
     }
     expect(tables).toBeGreaterThanOrEqual(2);

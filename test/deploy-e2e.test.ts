@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startTarget } from './support/bridge-target.ts';
-import { infinityUrl, panelQueries, substitutePromql } from './support/dashboards.ts';
+import {
+  allPanels,
+  type DashboardJson,
+  infinityUrl,
+  loadDashboards,
+  panelQueries,
+  substitutePromql,
+} from './support/dashboards.ts';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.ts';
 import type { MetricsTarget } from './support/fixture-exporter.ts';
 import {
@@ -118,6 +125,42 @@ describe('deploy stack end to end', () => {
       for (const c of q.target.columns as { selector: string }[])
         expect(body.data[0], `${url} ${c.selector}`).toHaveProperty(c.selector);
     }
+  });
+
+  // the home dashboard on a fresh bridge with a history and no live activity: every panel has a number
+  it('home dashboard: every panel returns a non-zero value (history, nothing live)', async (ctx) => {
+    if (target.kind !== 'bridge') return ctx.skip('the fixture target has no API');
+    const home = loadDashboards()['usage-and-cost.json'] as DashboardJson & { time?: { from: string } };
+    const span = /^now-(\d+)([dhwy])$/.exec(home.time?.from ?? '');
+    const unit = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 };
+    const rangeMs = Number(span?.[1]) * unit[(span?.[2] ?? 'd') as keyof typeof unit];
+    expect(rangeMs, `home time range ${home.time?.from}`).toBeGreaterThan(0);
+    const now = Date.now();
+    const failures: string[] = [];
+    let panels = 0;
+    for (const panel of allPanels(home)) {
+      if (panel.type === 'row') continue;
+      panels += 1;
+      const values: number[] = [];
+      for (const t of panel.targets ?? []) {
+        const ds = t.datasource ?? panel.datasource ?? {};
+        if (ds.type === 'prometheus') {
+          const r = await instantQuery(prom.url, substitutePromql(String(t.expr)));
+          for (const s of r.data?.result ?? []) values.push(Number(s.value[1]));
+        } else {
+          const url = infinityUrl(t, target.url, now - rangeMs, now);
+          const body = (await (await fetch(url)).json()) as { data: Record<string, unknown>[] };
+          const cols = (t.columns as { selector: string; type: string }[]).filter((c) => c.type === 'number');
+          for (const row of body.data ?? [])
+            if (cols.length === 0) values.push(1);
+            else for (const c of cols) values.push(Number(row[c.selector] ?? 0));
+        }
+      }
+      if (!values.some((v) => Number.isFinite(v) && v > 0))
+        failures.push(`#${panel.id} "${panel.title}": ${JSON.stringify(values.slice(0, 5))}`);
+    }
+    expect(panels).toBeGreaterThan(15);
+    expect(failures).toEqual([]);
   });
 
   // last: stops the target

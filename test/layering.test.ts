@@ -65,6 +65,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
 };
 
 /** A source file: its path relative to src/ (posix) and its text. */
@@ -97,6 +98,15 @@ const stageOf = (rel: string) => {
 };
 const packageOf = (spec: string) =>
   spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
+/**
+ * Build tools, dev dependencies: loaded only by the two files that run in a clone, never from the
+ * published package, whose bin runs the bundle built at pack time (dist/; docs/architecture.md).
+ */
+const CLONE_ONLY: Record<string, readonly string[]> = {
+  'cli/bundle.mjs': ['esbuild'],
+  'ingest/json-worker-boot.mjs': ['tsx'],
+};
+
 const allows = (patterns: readonly string[], name: string) =>
   patterns.some((p) => p === '*' || p === name || (p.endsWith('/*') && name.startsWith(p.slice(0, -1))));
 
@@ -119,6 +129,7 @@ function violations(sources: readonly Source[]): string[] {
       if (spec.startsWith('node:')) continue;
       if (!spec.startsWith('.')) {
         const name = packageOf(spec);
+        if (CLONE_ONLY[src.rel]?.includes(name) && name in pkg.devDependencies) continue;
         if (!(name in pkg.dependencies)) bad('not a runtime dependency in package.json');
         else if (!allows(PACKAGES[from] ?? [], name)) bad(`package not allowed in ${from || 'src/'}`);
         continue;

@@ -48,6 +48,20 @@ describe.each(['json', 'v1'] as const)('re-ingest of an unchanged %s corpus', (l
     expect(sizeOf(db)).toBe(before);
   });
 
+  it('keeps the raw JSON compressed (storage v1.2.0: ZSTD for long strings)', async () => {
+    const store = await openStore(db, { readOnly: true });
+    try {
+      const segments = await rows(
+        store,
+        `SELECT compression, count(*)::INTEGER AS n FROM pragma_storage_info('parts')
+          WHERE column_name = 'raw' AND segment_type <> 'VALIDITY' GROUP BY 1`,
+      );
+      expect(segments.map((r) => r.compression)).toEqual(['ZSTD']);
+    } finally {
+      store.close();
+    }
+  });
+
   if (layout === 'json') return;
 
   it('after a commit that changed no row: compares the rows at the mark and the todo lists, writes nothing', async () => {
@@ -63,6 +77,16 @@ describe.each(['json', 'v1'] as const)('re-ingest of an unchanged %s corpus', (l
     // nothing was recorded, so the next start compares again, and still writes nothing
     expect(written((await ingestOnce(data, db)).summary)).toBe(0);
     expect(sizeOf(db)).toBe(before);
+  });
+
+  it('records the fingerprint once for a store loaded without one, then reads nothing', async () => {
+    const store = await openStore(db);
+    await store.conn.run("DELETE FROM source_listings WHERE kind = 'database'");
+    store.close();
+    const first = (await ingestOnce(data, db)).summary;
+    expect(first.dbRowsRead).toBeGreaterThan(0);
+    expect(written(first)).toBe(0);
+    expect((await ingestOnce(data, db)).summary.dbRowsRead).toBe(0);
   });
 
   it('after a touch (mtime): compares again and writes nothing', async () => {

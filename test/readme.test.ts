@@ -100,14 +100,15 @@ describe('README on a clean clone', () => {
       timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/ses_/);
+    expect(r.stdout).toMatch(/^Total\s/m);
     const h = spawnSync('sh', ['-c', healthCmd as string], {
       cwd: clone,
       env,
       encoding: 'utf8',
       timeout: 60_000,
     });
-    expect([0, 1]).toContain(h.status);
-    expect(h.stdout).toMatch(/\d+ pass, \d+ warn, \d+ fail/);
+    // the demo's own data passes every check (its models are priced as the bridge prices them)
+    expect(h.status, h.stdout).toBe(0);
+    expect(h.stdout).toMatch(/\d+ pass, 0 warn, 0 fail/);
   });
 });

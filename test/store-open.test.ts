@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, ROW_GROUP_SIZE, STORE_CATALOG } from '../src/store/db.ts';
@@ -59,9 +60,11 @@ describe('opening the store', () => {
     } finally {
       ro.close();
     }
-    await expect(openStore(join(tempDir(), 'missing.duckdb'), { readOnly: true })).rejects.toThrow(
-      /cannot open the store/,
+    const missing = join(tempDir(), 'missing.duckdb');
+    await expect(openStore(missing, { readOnly: true })).rejects.toThrow(
+      `no store at ${missing}: create it with: ocbridge ingest --db ${missing}`,
     );
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('store.settings: overrides for a task, put back also when it fails, and a standing value set meanwhile wins', async () => {
@@ -103,6 +106,31 @@ describe('opening the store', () => {
       expect(mib(await setting('memory_limit'))).toBeCloseTo(152.5, 0); // 160 MB
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('spilling', () => {
+  it('spills beside its own store (writer) or into a folder of its own (reader), never ./.tmp', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'spill.duckdb');
+    const setting = async (s: Awaited<ReturnType<typeof openStore>>) =>
+      String((await s.conn.runAndReadAll("SELECT current_setting('temp_directory')")).getRows()[0]?.[0]);
+    const writer = await openStore(path);
+    try {
+      expect(await setting(writer)).toBe(`${path}.tmp`);
+    } finally {
+      writer.close();
+    }
+    const a = await openStore(path, { readOnly: true });
+    const b = await openStore(path, { readOnly: true });
+    try {
+      const [sa, sb] = [await setting(a), await setting(b)];
+      expect(sa).not.toBe(sb);
+      expect(sa).not.toContain(dir);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 });

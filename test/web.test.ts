@@ -150,6 +150,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     expect(int((await page.getByTestId('session-tool-calls').textContent()) ?? '')).toBe(
       session.tool_call_count,
     );
+    // lay out every exchange (the page lets the browser skip those off screen) so bars can be measured
+    await page.addStyleTag({ content: '.exchange { content-visibility: visible !important; }' });
     const bars = await page.locator('.wf .row').evaluateAll((rows) =>
       rows.map((r) => {
         const el = r as any;
@@ -162,6 +164,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
           section: el.closest('section')?.dataset.exchangeId ?? 'session',
           x0: (bar?.left ?? 0) - (track?.left ?? 0),
           x1: (bar?.right ?? 0) - (track?.left ?? 0),
+          track: track?.width ?? 0,
         };
       }),
     );
@@ -170,6 +173,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     const byId = new Map(bars.map((r) => [r.id, r]));
     const parentOf = new Map(spans.map((s) => [s.span_id, s.parent_span_id ?? '']));
     for (const r of bars) {
+      expect(r.track, `${r.id} is laid out`).toBeGreaterThan(50);
       expect(r.parent, r.id).toBe(parentOf.get(r.id));
       if (!r.parent) continue;
       const p = byId.get(r.parent);
@@ -228,6 +232,30 @@ describe.skipIf(!existsSync(CHROMIUM))('web view in headless Chromium', () => {
     );
     await ctx.close();
   }, 120_000);
+
+  it('live: the overview polls the API and shows a change without a reload', async () => {
+    const ctx = await browser.newContext();
+    let bump = 0;
+    // the store does not change under `serve`: the answer of /api/summary does, after the first load
+    await ctx.route('**/api/summary*', async (route) => {
+      const r = await route.fetch();
+      const body = (await r.json()) as { data: { sessions: number }[] };
+      if (body.data[0]) body.data[0].sessions += bump;
+      await route.fulfill({ response: r, json: body });
+    });
+    const { page } = await open(ctx, `${generated.server.url}/`);
+    const [s] = await apiGet(generated, '/api/summary');
+    const shown = () => page.locator('[data-testid="sessions"] .value').textContent();
+    expect(int((await shown()) ?? '')).toBe(s.sessions);
+    bump = 1000;
+    await page.waitForFunction(
+      (want) =>
+        (globalThis as any).document.querySelector('[data-testid="sessions"] .value')?.textContent === want,
+      (s.sessions + 1000).toLocaleString('en-US'),
+      { timeout: 25_000 },
+    );
+    await ctx.close();
+  }, 60_000);
 
   it('390 px mobile: both pages fit the width', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });

@@ -6,6 +6,7 @@ import {
   DashboardLinkType,
   type DynamicConfigValue,
   QueryVariableBuilder,
+  TextBoxVariableBuilder,
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -66,12 +67,33 @@ function exploreUrl(ds: { type?: string; uid?: string }, query: Record<string, u
   return `/explore?schemaVersion=1&orgId=1&panes=${encoded}`;
 }
 
-/** field-override properties that make a trace ID column open the trace in Tempo and Jaeger */
+/**
+ * The bridge's address as the viewer's browser reaches it (its web view's session pages): a textbox
+ * variable, default the compose stack's published port.
+ */
+export function bridgeUrlVariable(): TextBoxVariableBuilder {
+  return new TextBoxVariableBuilder('bridge_url')
+    .label('Bridge URL')
+    .description("the bridge's address as your browser reaches it (session pages of its web view)")
+    .defaultValue('http://127.0.0.1:9464')
+    .current({ selected: true, text: 'http://127.0.0.1:9464', value: 'http://127.0.0.1:9464' });
+}
+
+/**
+ * field-override properties that make a trace ID column open the trace in Tempo and Jaeger, and the
+ * session on the bridge's own page (the table needs a `session_id` column and `bridgeUrlVariable`)
+ */
 export function traceLinks(): DynamicConfigValue[] {
   return [
     {
       id: 'links',
       value: [
+        {
+          title: 'Open the session in the bridge',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variables, interpolated by Grafana
+          url: '${bridge_url}/sessions/${__data.fields.session_id}',
+          targetBlank: true,
+        },
         {
           title: 'Open trace in Tempo',
           url: exploreUrl(TEMPO, { queryType: 'traceql', query: 'TRACE_ID_PLACEHOLDER' }),

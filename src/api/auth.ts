@@ -4,11 +4,13 @@
  * or, for a browser on the built-in web view, as the `ocbridge_token` cookie that `POST /login` sets
  * (HttpOnly, SameSite=Strict: other sites' pages cannot send it). `/api/health` and `/login` are open.
  * A browser asking for a page without the token is sent to `/login`; everything else gets 401 JSON.
+ * Without a token, only loopback `Host` names are answered (host-check.ts, DNS rebinding).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { getCookie, setCookie } from 'hono/cookie';
+import { hostAllowed } from './host-check.ts';
 import { LOCAL_CREDENTIAL_HEADER, sameSecret } from './local-credential.ts';
 
 export const TOKEN_COOKIE = 'ocbridge_token';
@@ -22,9 +24,12 @@ const isPage = (c: Context) =>
   (c.req.header('accept') ?? '').includes('text/html');
 
 export function authMiddleware(
-  apiToken: string | undefined,
+  token: string | undefined,
   localCredential: string | undefined,
+  allowedHosts: readonly string[] = [],
 ): MiddlewareHandler {
+  // an empty token (e.g. OCBRIDGE_API_TOKEN= in a compose file) means no token, as before
+  const apiToken = token || undefined;
   if (apiToken !== undefined && !TOKEN68.test(apiToken))
     throw new Error(
       'the API token may only contain A-Z a-z 0-9 - . _ ~ + / (then =), as RFC 6750 bearer tokens',
@@ -46,6 +51,15 @@ export function authMiddleware(
       if (!local) return c.json({ error: 'unauthorized' }, 401);
       return next();
     }
+    if (!apiToken && !local && !hostAllowed(c.req.header('host'), allowedHosts))
+      return c.json(
+        {
+          error: 'host not allowed',
+          detail:
+            'without an API token only loopback Host names and IP addresses are accepted (DNS rebinding): set --api-token, or name this host with --allowed-host',
+        },
+        403,
+      );
     if (path === '/api/health' || path === '/login' || c.req.method === 'OPTIONS' || !apiToken || local)
       return next();
     if (sameSecret(getCookie(c, TOKEN_COOKIE), apiToken)) return next();

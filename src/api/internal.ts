@@ -5,6 +5,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { runSummary } from '../store/report-summary.ts';
 import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import type { ConnectionPool } from './pool.ts';
 import type { ApiDeps } from './server.ts';
@@ -70,16 +71,22 @@ export function registerInternal(
     }
   });
   const Report = z.object({
-    report: z.enum(REPORTS),
+    report: z.enum([...REPORTS, 'summary']),
     since: z.string().max(64).optional(),
+    until: z.string().max(64).optional(),
     project: z.string().max(512).optional(),
     limit: z.number().int().min(0).max(1_000_000).optional(),
+    flat: z.boolean().optional(),
   });
   app.post('/internal/report', async (c) => {
     const body = Report.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return invalid(c, body.error.issues, 'body');
     const { report, ...o } = body.data;
-    const rows = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
-    return c.json({ data: rows, next_cursor: null });
+    if (report === 'summary') {
+      const summary = await pool.with((conn) => runSummary(conn, { project: o.project }), 300_000);
+      return c.json({ summary });
+    }
+    const r = await pool.with((conn) => runReport(conn, report as ReportName, o), 300_000);
+    return c.json({ data: r.rows, totals: r.totals, next_cursor: null });
   });
 }

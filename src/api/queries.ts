@@ -300,6 +300,8 @@ export const SUMMARY_SQL = `
          coalesce(m.reasoning_tokens, 0)::BIGINT AS reasoning_tokens,
          coalesce(m.cache_read_tokens, 0)::BIGINT AS cache_read_tokens,
          coalesce(m.cache_write_tokens, 0)::BIGINT AS cache_write_tokens,
+         coalesce(m.input_tokens + m.output_tokens + m.reasoning_tokens + m.cache_read_tokens + m.cache_write_tokens, 0)::BIGINT AS tokens,
+         (m.cache_read_tokens / nullif(m.input_tokens + m.cache_read_tokens + m.cache_write_tokens, 0))::DOUBLE AS cache_hit_ratio,
          coalesce(m.cost_usd, 0)::DOUBLE AS cost_usd, m.computed_cost_usd,
          t.tool_calls, t.tool_errors, r.errors
   FROM m, s, t, r`;

@@ -144,6 +144,10 @@ export const SummaryRow = z
       .openapi({ description: 'distinct exchanges with an LLM message in the range' }),
     llm_messages: z.number().int(),
     ...tokenFields,
+    tokens: z.number().int().openapi({ description: 'the five token counts summed' }),
+    cache_hit_ratio: num().openapi({
+      description: 'cache_read / (input + cache_read + cache_write); null without input',
+    }),
     cost_usd: z.number().openapi({ description: 'recorded (as /api/usage)' }),
     computed_cost_usd: num().openapi({ description: 'from the price list; null: nothing priced' }),
     tool_calls: z.number().int(),

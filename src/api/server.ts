@@ -26,6 +26,8 @@ import { lockDownInstance, runReadOnlySql, SqlRefusedError } from './sql-guard.t
 /** What the live bridge says about itself (filled by the CLI); `ready: false` → 503 on `?probe=ready`. */
 export interface Readiness {
   ready: boolean;
+  /** ready, but changes wait or fail (pending changes, failing applies): `degraded`, still 200 */
+  degraded?: boolean;
   /** ingest status, passed through as JSON (e.g. phase, last commit time, lag, errors) */
   ingest?: Record<string, unknown>;
   detail?: string;
@@ -41,6 +43,8 @@ export interface ApiDeps {
   onRequest?: (r: RequestObservation) => void;
   /** when set, every route but /api/health needs `Authorization: Bearer <token>` */
   apiToken?: string;
+  /** without a token: `Host` names accepted besides loopback ones and IP addresses (host-check.ts) */
+  allowedHosts?: string[];
   /** readiness of the live bridge (`ocbridge run`); without it, ready = the store answers */
   readiness?: () => Readiness | Promise<Readiness>;
   /** `run` (live bridge) or `serve` (a database alone); shown by /api/health */
@@ -115,7 +119,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono {
     app.use('*', cors({ origin: deps.corsOrigin, allowHeaders: ['Authorization', 'Content-Type'] }));
 
   // Authentication (./auth.ts): local credential, API token (bearer header or the web view's cookie)
-  app.use('*', authMiddleware(deps.apiToken, deps.localCredential));
+  app.use('*', authMiddleware(deps.apiToken, deps.localCredential, deps.allowedHosts));
   registerLogin(app, deps.apiToken);
 
   app.onError((err, c) => {
@@ -168,7 +172,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     path: '/api/health',
     summary: 'Liveness and readiness (open without a token)',
     description:
-      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready.',
+      'Always 200 while the process answers (liveness, no database query), with `ready` and the ingest status. With `probe=ready` it also asks the store (2 s deadline) and answers 503 until the bridge is ready. `status` is `degraded` while changes wait or fail to be applied (`ingest.pending_changes`, `ingest.oldest_pending_s`, `ingest.failing_since`, `ingest.last_error`).',
     request: {
       query: z.object({
         probe: z
@@ -194,12 +198,14 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
     let ready = false;
     let ingest: Record<string, unknown> | null = null;
     let detail: string | undefined;
+    let degraded = false;
     try {
       // liveness never waits for DuckDB (a busy pool must not fail it); readiness asks the store too
       if (probe === 'ready') await pool.rows('SELECT 1', [], 2000);
       if (deps.readiness) {
         const r = await deps.readiness();
         ready = r.ready;
+        degraded = r.degraded === true;
         ingest = r.ingest ?? null;
         detail = r.detail;
       } else ready = true;
@@ -207,7 +213,7 @@ function registerHealth(app: OpenAPIHono, deps: ApiDeps, pool: ConnectionPool): 
       detail = `store not answering: ${(e as Error).message}`;
     }
     const body = {
-      status: ready ? 'ok' : detail?.startsWith('store') ? 'degraded' : 'starting',
+      status: degraded || detail?.startsWith('store') ? 'degraded' : ready ? 'ok' : 'starting',
       live: true,
       ready,
       mode: deps.mode ?? 'serve',

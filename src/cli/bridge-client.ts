@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { LOCAL_CREDENTIAL_HEADER } from '../api/local-credential.ts';
 import { type OpenOptions, openStore, type Store, StoreLockedError } from '../store/db.ts';
 import type { JsonRow } from '../store/query.ts';
+import type { Summary } from '../store/report-summary.ts';
+import type { ReportOptions, ReportResult } from '../store/reports.ts';
 
 export const BridgeStateSchema = z.object({
   url: z.string().url(),
@@ -141,15 +143,20 @@ export class BridgeClient {
     return { rows: r.data, truncated: r.truncated };
   }
 
-  async report(
-    report: string,
-    o: { since?: string; project?: string; limit?: number } = {},
-  ): Promise<JsonRow[]> {
-    const r = await this.json<{ data: JsonRow[] }>('/internal/report', {
+  async report(report: string, o: ReportOptions = {}): Promise<ReportResult> {
+    const r = await this.json<{ data: JsonRow[]; totals: JsonRow }>('/internal/report', {
       method: 'POST',
       body: JSON.stringify({ report, ...o }),
     });
-    return r.data;
+    return { rows: r.data, totals: r.totals };
+  }
+
+  async summary(o: { project?: string } = {}): Promise<Summary> {
+    const r = await this.json<{ summary: Summary }>('/internal/report', {
+      method: 'POST',
+      body: JSON.stringify({ report: 'summary', ...o }),
+    });
+    return r.summary;
   }
 
   /** GET /api/health (liveness, readiness, ingest status). */

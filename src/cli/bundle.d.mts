@@ -4,3 +4,4 @@ export function bundledMain(o?: {
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
 }): Promise<{ url: string; built: boolean } | undefined>;
+export function buildDist(root?: string): Promise<string>;

@@ -67,24 +67,31 @@ function removeOtherBundles(dir, keep) {
 }
 
 /**
- * Builds the bundle of src/cli/main.ts into `outDir` with esbuild.
+ * Builds the bundle of src/cli/main.ts into `outDir` with esbuild. `portable` (the published
+ * package's dist/, built at pack time): the external .mjs modules and each file's `import.meta.url`
+ * are expressed relative to the bundle (dist/ sits beside src/ in the package), not as this
+ * machine's absolute paths.
  * @param {string} outDir
  * @param {string} root
+ * @param {boolean} [portable]
  */
-async function build(outDir, root) {
+async function build(outDir, root, portable = false) {
   const { build: esbuild } = await import('esbuild');
+  const toDist = (/** @type {string} */ file) => relative(outDir, file).split(/[\\/]/).join('/');
   /** @type {import('esbuild').Plugin} */
   const sourcePaths = {
     name: 'ocbridge-source-paths',
     setup(b) {
-      b.onResolve({ filter: /^\.{1,2}\/.*\.mjs$/ }, (a) => ({
-        path: pathToFileURL(resolve(a.resolveDir, a.path)).href,
-        external: true,
-      }));
+      b.onResolve({ filter: /^\.{1,2}\/.*\.mjs$/ }, (a) => {
+        const file = resolve(a.resolveDir, a.path);
+        return { path: portable ? `./${toDist(file)}` : pathToFileURL(file).href, external: true };
+      });
       b.onLoad({ filter: /\.ts$/ }, (a) => ({
         contents: readFileSync(a.path, 'utf8').replaceAll(
           'import.meta.url',
-          JSON.stringify(pathToFileURL(a.path).href),
+          portable
+            ? `new URL(${JSON.stringify(toDist(a.path))}, import.meta.url).href`
+            : JSON.stringify(pathToFileURL(a.path).href),
         ),
         loader: 'ts',
       }));
@@ -99,11 +106,24 @@ async function build(outDir, root) {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    sourcemap: 'linked', // stack traces map back to src/ with NODE_OPTIONS=--enable-source-maps
+    // stack traces map back to src/ with NODE_OPTIONS=--enable-source-maps (not in the package: no src/*.ts there)
+    sourcemap: portable ? false : 'linked',
     outdir: outDir,
     logLevel: 'silent',
     plugins: [sourcePaths],
   });
+}
+
+/**
+ * The published package's bundle (`npm pack` runs it as `prepack`; `postpack` removes it): the
+ * installed bin runs dist/main.js and needs neither esbuild nor tsx.
+ * @param {string} [root]
+ */
+export async function buildDist(root = ROOT) {
+  const out = join(root, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  await build(out, root, true);
+  return out;
 }
 
 /**

@@ -21,6 +21,8 @@ export const configSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: z.number().int().min(0).max(65535).optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
+  /** stderr of run and serve: auto (lines for people on a terminal, else JSON), json, pretty */
+  logFormat: z.enum(['auto', 'json', 'pretty']).optional(),
   apiToken: z.string().min(1).optional(),
   health: z
     .strictObject({
@@ -56,6 +58,7 @@ export const ENV_KEYS = {
   OCBRIDGE_HOST: 'host',
   OCBRIDGE_PORT: 'port',
   OCBRIDGE_LOG_LEVEL: 'logLevel',
+  OCBRIDGE_LOG_FORMAT: 'logFormat',
   OCBRIDGE_API_TOKEN: 'apiToken',
   OCBRIDGE_HEALTH_INTERVAL: 'health.intervalSeconds',
   OCBRIDGE_SLACK_WEBHOOK: 'health.slackWebhook',
@@ -114,6 +117,7 @@ function optionDefaults(c: Config): Record<string, unknown> {
     host: c.host,
     port: c.port,
     logLevel: c.logLevel,
+    logFormat: c.logFormat,
     apiToken: c.apiToken,
     healthInterval: c.health?.intervalSeconds,
     slackWebhook: c.health?.slackWebhook,

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { generateCorpus, MANIFEST_FILE } from '../gen/index.ts';
+import { requirePortFree } from './preflight.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/ocbridge.js', import.meta.url));
 export interface DemoOptions {
@@ -47,6 +48,7 @@ export async function runDemo(values: DemoOptions): Promise<number> {
   const data = join(dir, 'opencode');
   const db = join(dir, 'ocbridge.duckdb');
   const manifestPath = join(data, MANIFEST_FILE);
+  await requirePortFree(values.host, values.port); // before a corpus is generated for nothing
   let reuse = false;
   if (!values.fresh && existsSync(manifestPath)) {
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { totals?: { sessions?: number } };
@@ -64,7 +66,19 @@ export async function runDemo(values: DemoOptions): Promise<number> {
     );
   } else console.log(`demo: reusing the corpus in ${data} (--fresh to regenerate)`);
 
-  const args = ['run', '--source', data, '--db', db, '--host', values.host, '--port', String(values.port)];
+  const args = [
+    'run',
+    '--source',
+    data,
+    '--db',
+    db,
+    '--host',
+    values.host,
+    '--port',
+    String(values.port),
+    '--log-format',
+    'json',
+  ];
   console.log(`demo: ocbridge ${args.join(' ')}`);
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
   let url = '';
@@ -89,7 +103,7 @@ export async function runDemo(values: DemoOptions): Promise<number> {
           `  metrics    ${url}/metrics`,
           `  store      ${db}`,
           `             npx ocbridge report sessions --db ${db}`,
-          `             npx ocbridge health --db ${db}   (after Ctrl-C: the running bridge holds the file)`,
+          `             npx ocbridge health --db ${db} --source ${data}`,
           `  data       ${data}  (edit or add files: they are picked up live)`,
           'Ctrl-C stops it.',
           '',

@@ -28,6 +28,7 @@ const header = (v: string, acc: Record<string, string>) => {
 
 interface TraceFlags {
   db: string;
+  otlpEndpoint?: string;
   endpoint?: string;
   protocol?: string;
   header: Record<string, string>;
@@ -54,9 +55,11 @@ export function registerExportCommand(program: Command): void {
     )
     .option('--db <file>', 'DuckDB store file', defaultDbPath())
     .option(
-      '--endpoint <url>',
+      '--otlp-endpoint <url>',
       'OTLP/HTTP base URL or traces URL (default: OTEL_EXPORTER_OTLP_*, else localhost:4318)',
     )
+    // the name `run` uses; --endpoint stays as a hidden alias
+    .addOption(new Option('--endpoint <url>').hideHelp())
     .addOption(
       new Option(
         '--protocol <protocol>',
@@ -101,7 +104,7 @@ export function registerExportCommand(program: Command): void {
       try {
         const r = await exportTraces(store.conn, {
           instance: store.instance,
-          endpoint: o.endpoint,
+          endpoint: o.otlpEndpoint ?? o.endpoint,
           protocol: o.protocol,
           headers: Object.keys(o.header).length > 0 ? o.header : undefined,
           serviceName: o.serviceName,

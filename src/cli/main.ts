@@ -1,25 +1,24 @@
 /** `ocbridge`: the command line. Wires sources, store and outputs; holds no logic of its own. */
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { SourceNotFoundError } from '../ingest/discover.ts';
+import { Command, CommanderError, Option } from 'commander';
+import { discoverSources, SourceNotFoundError } from '../ingest/discover.ts';
 import { runIngest } from '../pipeline/ingestor.ts';
-import { defaultDbPath, openStore, StoreLockedError } from '../store/db.ts';
+import { defaultDbPath, openStore, StoreFileError, StoreLockedError } from '../store/db.ts';
 import { deriveAll, updatePricingFromFiles } from '../store/derive/index.ts';
 import { migrateDown, migrateUp, migrationStatus } from '../store/migrate.ts';
 import { queryRows } from '../store/query.ts';
-import { REPORTS, type ReportName, runReport } from '../store/reports.ts';
 import { VERSION } from '../version.ts';
+import { positiveInt } from './args.ts';
 import { applyConfigDefaults, ConfigError, loadConfig } from './config.ts';
 import { type Format, formatRows } from './format.ts';
+import { addExamples } from './help-examples.ts';
 import { printSummary, progressReporter } from './ingest-output.ts';
+import { requireOpenCodeDatabases } from './preflight.ts';
+import { registerReportCommand } from './report-command.ts';
+import { usageError } from './usage.ts';
+import { UserError } from './user-error.ts';
 
 const formatOption = () =>
   new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']).default('table');
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-};
 
 /**
  * Commands whose modules load the OpenTelemetry SDK, the HTTP API and the like: imported only when
@@ -49,7 +48,9 @@ export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('ocbridge')
     .description('OpenCode → DuckDB → OpenTelemetry bridge')
     .version(VERSION)
-    .showHelpAfterError();
+    // usage errors: one line and the command's usage, exit 2 (main); not commander's exit 1 and full help
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
 
   program
     .command('ingest')
@@ -64,6 +65,8 @@ export async function buildProgram(command?: string): Promise<Command> {
     .addOption(formatOption().default('table').choices(['table', 'json']))
     .action(
       async (o: { source?: string; db: string; workers?: number; progress: boolean; format: Format }) => {
+        // what can fail is checked before the store file is created
+        requireOpenCodeDatabases(discoverSources(o.source));
         const store = await openStore(o.db);
         try {
           const bar = o.progress && process.stderr.isTTY ? progressReporter() : undefined;
@@ -73,7 +76,7 @@ export async function buildProgram(command?: string): Promise<Command> {
             onProgress: bar?.update,
           });
           bar?.stop();
-          await printSummary(store, summary, o.format);
+          await printSummary(store, summary, o.format, o.db);
           if (
             summary.unreadableSources.length > 0 &&
             summary.unreadableSources.length === summary.sources.dbFiles.length &&
@@ -116,42 +119,7 @@ export async function buildProgram(command?: string): Promise<Command> {
   if (wants('run')) (await import('./run-command.ts')).registerRunCommand(program);
   if (wants('serve')) (await import('./serve-command.ts')).registerServeCommand(program);
 
-  program
-    .command('report')
-    .description('summaries of the analytics model: sessions, daily, models, tools, errors')
-    .addArgument(new Argument('<report>', 'which report').choices([...REPORTS]))
-    .option('--since <date>', 'only activity at or after this date or time (e.g. 2026-01-31)')
-    .option('--project <project>', 'project ID, or part of its directory path')
-    .option('--limit <n>', 'at most this many rows', positiveInt, 1000)
-    .option('--db <file>', 'DuckDB store file', defaultDbPath())
-    .addOption(formatOption())
-    .action(
-      async (
-        report: ReportName,
-        o: { since?: string; project?: string; limit: number; db: string; format: Format },
-      ) => {
-        if (o.since !== undefined && Number.isNaN(Date.parse(o.since)))
-          throw new InvalidArgumentError(`--since: not a date: ${o.since}`);
-        const { openOrBridge } = await import('./bridge-client.ts');
-        const opened = await openOrBridge(o.db, { readOnly: true });
-        if (opened.bridge) {
-          const rows = await opened.bridge.report(report, {
-            since: o.since,
-            project: o.project,
-            limit: o.limit,
-          });
-          process.stdout.write(`${formatRows(rows, o.format)}\n`);
-          return;
-        }
-        const { store } = opened;
-        try {
-          const rows = await runReport(store.conn, report, o);
-          process.stdout.write(`${formatRows(rows, o.format)}\n`);
-        } finally {
-          store.close();
-        }
-      },
-    );
+  registerReportCommand(program);
 
   const pricing = program.command('pricing').description('model prices used for computed_cost_usd');
   pricing
@@ -243,16 +211,34 @@ export async function buildProgram(command?: string): Promise<Command> {
   if (wants('demo')) (await import('./demo.ts')).registerDemoCommand(program);
   // ocbridge.config.json and OCBRIDGE_* variables supply the option defaults (docs/configuration.md)
   applyConfigDefaults(program, loadConfig().config);
+  addExamples(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // every file the bridge writes (store, WAL, backups, state) is its user's only: 0600, folders 0700
+  process.umask(0o077);
+  let program: Command | undefined;
   try {
-    await (await buildProgram(commandOf(argv))).parseAsync(argv);
+    program = await buildProgram(commandOf(argv));
+    await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof SourceNotFoundError || e instanceof StoreLockedError || e instanceof ConfigError) {
+    if (e instanceof CommanderError) {
+      // --help and --version end this way too (exit code 0); a command with no subcommand prints its help
+      const helped = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code);
+      if (!helped && program) console.error(usageError(program, argv, e.message));
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (
+      e instanceof UserError ||
+      e instanceof SourceNotFoundError ||
+      e instanceof StoreLockedError ||
+      e instanceof StoreFileError ||
+      e instanceof ConfigError
+    ) {
       console.error(`ocbridge: ${e.message}`);
-      process.exitCode = 2;
+      process.exitCode = e instanceof UserError ? e.exitCode : 2;
       return;
     }
     console.error(`ocbridge: ${(e as Error).message}`);

@@ -6,17 +6,23 @@ import { createApp, disposeApp, type Readiness, startServer } from '../api/serve
 import { configuredUrl, PROTOCOLS } from '../otel/exporter.ts';
 import { createMetrics } from '../otel/metrics/index.ts';
 import { metricExporters, tracesOffReason, tracesOn } from '../otel/switches.ts';
+import type { Progress } from '../pipeline/ingestor.ts';
 import { LiveBridge } from '../pipeline/live-bridge.ts';
 import { LiveTraceExport } from '../pipeline/live-export.ts';
+import { failCommitsFromEnv, type LiveStatus } from '../pipeline/live-status.ts';
 import { BridgeStatus } from '../pipeline/readiness.ts';
 import { backupStore } from '../store/backup.ts';
 import { defaultDbPath, openStore } from '../store/db.ts';
 import { toMetricResults } from '../store/health/index.ts';
 import { VERSION } from '../version.ts';
 import { localUrl, newCredential, writeBridgeState } from './bridge-client.ts';
+import { banner, isPretty, loadProgress, prettyLogStream, StatusLine, tildify } from './console.ts';
 import { requireSources } from './first-run.ts';
 import { sourceStates, startHealthSchedule } from './health-command.ts';
+import { dbArg } from './ingest-output.ts';
+import { sessionEvents } from './live-events.ts';
 import { otelSwitchesOrExit } from './otel-switches.ts';
+import { requireOpenCodeDatabases, requirePortFree } from './preflight.ts';
 import { addHttpOptions, addWebView, type HttpOptions } from './serve-command.ts';
 
 const metricsInt = (v: string) => {
@@ -24,6 +30,26 @@ const metricsInt = (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
+
+/** Exit code of `run` when the store cannot apply changes any more (EX_TEMPFAIL: restart me). */
+export const EXIT_RESTART = 75;
+
+/** The live status as /api/health shows it (snake_case, seconds, ISO times). */
+export function liveStatusJson(s: LiveStatus): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    pending_changes: s.pendingChanges,
+    oldest_pending_s: Math.round(s.oldestPendingMs / 100) / 10,
+    failing_since: iso(s.failingSince),
+    consecutive_failures: s.consecutiveFailures,
+    last_error: s.lastError,
+    retry_in_s: Math.round(s.retryInMs / 100) / 10,
+    derive_pending: s.derivePending,
+    derive_failing_since: iso(s.deriveFailingSince),
+    derive_last_error: s.deriveLastError,
+    fatal: s.fatal,
+  };
+}
 
 interface RunOptions extends HttpOptions {
   source?: string;
@@ -83,14 +109,18 @@ export function registerRunCommand(program: Command): void {
       15_000,
     )
     .addOption(
-      new Option('--log-level <level>', 'log level (JSON logs on stderr)')
+      new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
     .action(async (o: RunOptions) => {
-      const logger = pino({ level: o.logLevel }, pino.destination(2));
-      requireSources(o.source); // no OpenCode data: say so (and offer the demo) before opening anything
+      const pretty = isPretty(o.logFormat);
+      const line = new StatusLine();
+      const logger = pino({ level: o.logLevel }, pretty ? prettyLogStream(line) : pino.destination(2));
+      // what can fail is checked before the store file is created
+      requireOpenCodeDatabases(requireSources(o.source)); // no OpenCode data: say so (and offer the demo)
       const otel = otelSwitchesOrExit();
+      await requirePortFree(o.host, o.port);
       const store = await openStore(o.db);
       const exporters = metricExporters(otel, o.metricsOtlpEndpoint !== undefined);
       const metrics = createMetrics(store, {
@@ -103,7 +133,20 @@ export function registerRunCommand(program: Command): void {
         refreshIntervalMs: o.metricsRefresh,
         onError: (err) => logger.warn({ err }, 'metrics'),
       });
-      const bridge = new LiveBridge(store, { source: o.source, logger });
+      // the events read through a connection of their own: the bridge's is busy with its own transactions
+      const events = sessionEvents(await store.instance.connect(), (text) => line.print(text));
+      // live changes report progress too: only the history load is shown as progress
+      const whileLoading =
+        (f: (p: Progress) => void) =>
+        (p: Progress): void => {
+          if (status.phase === 'loading') f(p);
+        };
+      const bridge = new LiveBridge(store, {
+        source: o.source,
+        logger,
+        beforeCommit: failCommitsFromEnv(),
+        onProgress: pretty ? whileLoading(loadProgress(line)) : undefined,
+      });
       metrics.attach(bridge);
       const off = tracesOffReason(otel);
       if (off) logger.info(`${off}: no traces exported`);
@@ -120,14 +163,25 @@ export function registerRunCommand(program: Command): void {
       // what /api/health reports, and the version the API's response cache is keyed by
       const status = new BridgeStatus(bridge);
       bridge.on('applied', (a) => logger.debug(a, 'applied changes'));
-      bridge.on('derived', () => traces?.trigger());
+      bridge.on('derived', (_n: number, sessions: ReadonlySet<string>) => {
+        traces?.trigger();
+        if (pretty && status.phase === 'live') void events.changed(sessions).catch(() => {});
+      });
       const health =
         o.healthInterval > 0
           ? startHealthSchedule({
               store,
               intervalMs: o.healthInterval * 1000,
               logger,
-              context: () => ({ watchLagMs: bridge.pendingMs, sources: sourceStates(null, o.source) }),
+              context: () => {
+                const live = bridge.status;
+                return {
+                  watchLagMs: live.oldestPendingMs,
+                  pendingChanges: live.pendingChanges,
+                  applyError: live.lastError ?? live.deriveLastError,
+                  sources: sourceStates(null, o.source),
+                };
+              },
               onResults: (r) => metrics.recordHealth(toMetricResults(r)),
             })
           : null;
@@ -140,6 +194,7 @@ export function registerRunCommand(program: Command): void {
         metrics,
         onRequest: metrics.onRequest,
         apiToken: o.apiToken,
+        allowedHosts: o.allowedHost,
         enableSql: o.enableSql,
         corsOrigin: o.corsOrigin,
         localCredential: credential,
@@ -148,17 +203,34 @@ export function registerRunCommand(program: Command): void {
           if (!health) throw new Error('health checks are off (--health-interval 0)');
           return health.runNow();
         },
-        readiness: (): Readiness => ({
-          ready: status.ready,
-          ingest: { ...status.snapshot() },
-          ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
-        }),
+        readiness: (): Readiness => {
+          const live = bridge.status;
+          return {
+            ready: status.ready,
+            degraded: live.degraded,
+            ingest: { ...status.snapshot(), ...liveStatusJson(live) },
+            ...(status.ready ? {} : { detail: `bridge is ${status.phase}` }),
+          };
+        },
         dataVersion: () => status.dataVersion(),
       });
       addWebView(app, o);
       const server = await startServer(app, { host: o.host, port: o.port });
       const removeState = writeBridgeState(o.db, { url: localUrl(o.host, server.port), credential });
-      logger.info({ url: server.url }, 'listening');
+      if (pretty)
+        line.print(
+          `${banner(`ocbridge ${VERSION} · following OpenCode (Ctrl-C stops)`, [
+            ['API', `${localUrl(o.host, server.port)}/api/health`],
+            ['metrics', `${localUrl(o.host, server.port)}/metrics`],
+            [
+              'traces',
+              traces ? `→ ${configuredUrl({ endpoint: o.otlpEndpoint })}` : 'off (--otlp-endpoint URL)',
+            ],
+            ['store', tildify(o.db)],
+            ['report', `ocbridge report${dbArg(o.db)}   (while this runs, it asks this process)`],
+          ])}\n`,
+        );
+      else logger.info({ url: server.url }, 'listening');
       let stopping: Promise<void> | null = null;
       const stop = (signal: string) => {
         stopping ??= (async () => {
@@ -181,19 +253,43 @@ export function registerRunCommand(program: Command): void {
         })();
         return stopping;
       };
+      // DuckDB is unusable (invalidated) or applying failed for too long: exit for the supervisor to
+      // restart; the restart catches up from the store's checkpoints (nothing applied is lost)
+      bridge.once('fatal', (err) => {
+        status.failed();
+        logger.fatal({ err, exitCode: EXIT_RESTART }, 'exiting: restart me to catch up');
+        removeState();
+        logger.flush();
+        setTimeout(() => process.exit(EXIT_RESTART), 200).unref();
+      });
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       const t0 = performance.now();
-      const summary = await bridge.start();
-      logger.info(
-        {
-          seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
-          filesParsed: summary.filesParsed,
-          dbRowsRead: summary.dbRowsRead,
-          unchanged: summary.filesSkippedUnchanged,
-        },
-        'history loaded; watching for changes',
-      );
+      let summary: Awaited<ReturnType<LiveBridge['start']>>;
+      try {
+        summary = await bridge.start();
+      } catch (err) {
+        // the API keeps the process alive: without this it would stay "starting" for ever
+        line.clear();
+        status.failed();
+        logger.fatal({ err }, 'loading the history failed');
+        removeState();
+        logger.flush();
+        process.exit(1);
+      }
+      line.clear();
+      const loaded = {
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+        filesParsed: summary.filesParsed,
+        dbRowsRead: summary.dbRowsRead,
+        unchanged: summary.filesSkippedUnchanged,
+      };
+      if (pretty)
+        line.print(
+          `${new Date().toTimeString().slice(0, 8)} history loaded in ${loaded.seconds} s; watching for changes\n` +
+            `         (${loaded.filesParsed} files parsed, ${loaded.unchanged} unchanged, ${loaded.dbRowsRead} database rows)`,
+        );
+      else logger.info(loaded, 'history loaded; watching for changes');
       traces?.start(); // backfills the history once (the ledger remembers), then follows
       await new Promise<void>(() => {}); // runs until a signal
     });

@@ -8,15 +8,20 @@ import { createApp, disposeApp, startServer } from '../api/server.ts';
 import { lockDownInstance } from '../api/sql-guard.ts';
 import { DUCKDB_BUDGETS } from '../resources.ts';
 import { defaultDbPath, openStore, type Store, StoreLockedError } from '../store/db.ts';
+import { VERSION } from '../version.ts';
 import { registerWeb } from '../web/index.ts';
 import { BridgeClient } from './bridge-client.ts';
+import { banner, isPretty, LOG_FORMATS, type LogFormat, tildify } from './console.ts';
+import { requirePortFree } from './preflight.ts';
 
 export interface HttpOptions {
   host: string;
   port: number;
   apiToken?: string;
+  allowedHost?: string[];
   enableSql?: boolean;
   corsOrigin?: string;
+  logFormat?: LogFormat;
   traceUrl?: string[];
 }
 
@@ -30,6 +35,10 @@ export function addHttpOptions(cmd: Command): Command {
         'OCBRIDGE_API_TOKEN',
       ),
     )
+    .option(
+      '--allowed-host <names...>',
+      'without --api-token, Host names accepted besides localhost and IP addresses (DNS rebinding guard; e.g. a container service name)',
+    )
     .option('--enable-sql', 'allow POST /api/query (read-only SQL)', false)
     .option('--cors-origin <origin>', 'allow this browser origin (CORS is off by default)')
     .addOption(
@@ -37,6 +46,14 @@ export function addHttpOptions(cmd: Command): Command {
         '--trace-url <template...>',
         'the web view links each trace here; {trace_id} is replaced (e.g. http://localhost:16686/trace/{trace_id})',
       ).env('OCBRIDGE_TRACE_URL'),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'stderr: lines for people (auto: on a terminal) or JSON (otherwise)',
+      )
+        .choices(LOG_FORMATS)
+        .default('auto'),
     );
 }
 
@@ -61,6 +78,7 @@ export function registerServeCommand(program: Command): void {
   addHttpOptions(cmd).action(async (o: HttpOptions & { db: string; cache: boolean; threads: number }) => {
     let store: Store;
     try {
+      await requirePortFree(o.host, o.port);
       store = await openStore(o.db, { readOnly: true, threads: o.threads });
     } catch (e) {
       const running = BridgeClient.behind(e, o.db);
@@ -79,13 +97,23 @@ export function registerServeCommand(program: Command): void {
       logger,
       mode: 'serve',
       apiToken: o.apiToken,
+      allowedHosts: o.allowedHost,
       enableSql: o.enableSql,
       corsOrigin: o.corsOrigin,
       dataVersion: o.cache ? () => 0 : undefined, // a read-only store does not change
     });
     addWebView(app, o);
     const server = await startServer(app, { host: o.host, port: o.port });
-    logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
+    if (isPretty(o.logFormat))
+      console.error(
+        banner(`ocbridge ${VERSION} · serving a store read-only (Ctrl-C stops)`, [
+          ['API', `${server.url}/api/health`],
+          ['web', `${server.url}/`],
+          ['SQL', o.enableSql ? `POST ${server.url}/api/query` : undefined],
+          ['store', tildify(o.db)],
+        ]),
+      );
+    else logger.info({ url: server.url, db: o.db, sql: o.enableSql === true }, 'listening');
     const stop = async () => {
       await server.close();
       disposeApp(app);

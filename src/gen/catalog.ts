@@ -117,7 +117,11 @@ export function featuresOf(version: string): Features {
 // Models and prices
 // ---------------------------------------------------------------------------------------------
 
-/** Prices in USD per 1M tokens (models.dev style). */
+/**
+ * Prices in USD per 1M tokens, as models.dev lists them (the same rows the vendored pricing snapshot,
+ * src/domain/pricing/snapshot.json, cites): the recorded cost of generated data agrees with the cost
+ * the bridge computes, so the demo passes its own health checks (test/demo-health.test.ts).
+ */
 export interface Price {
   input: number;
   output: number;
@@ -205,8 +209,8 @@ export const MODELS: readonly ModelDef[] = [
   m('openai', 'gpt-5-mini', P(0.25, 2, 0.025, 0), false, 'openai', true, true, ALWAYS, NEVER, 4),
   m('openai', 'gpt-5-codex', P(1.25, 10, 0.125, 0), false, 'openai', true, true, ALWAYS, NEVER, 6),
   m('openai', 'gpt-5.1-codex', P(1.25, 10, 0.125, 0), false, 'openai', true, true, D('2025-11-14'), NEVER, 5),
-  m('google', 'gemini-2.5-pro', P(1.25, 10, 0.31, 0), false, 'google', true, true, ALWAYS, NEVER, 5),
-  m('google', 'gemini-2.5-flash', P(0.3, 2.5, 0.075, 0), false, 'google', true, false, ALWAYS, NEVER, 2),
+  m('google', 'gemini-2.5-pro', P(1.25, 10, 0.125, 0), false, 'google', true, true, ALWAYS, NEVER, 5),
+  m('google', 'gemini-2.5-flash', P(0.3, 2.5, 0.03, 0), false, 'google', true, false, ALWAYS, NEVER, 2),
   m(
     'google',
     'gemini-3-pro-preview',
@@ -219,26 +223,15 @@ export const MODELS: readonly ModelDef[] = [
     NEVER,
     3,
   ),
-  m(
-    'openrouter',
-    'moonshotai/kimi-k2',
-    P(0.6, 2.5, 0.15, 0),
-    false,
-    'openai',
-    false,
-    false,
-    ALWAYS,
-    NEVER,
-    2,
-  ),
-  m('openrouter', 'z-ai/glm-4.6', P(0.6, 2.2, 0.11, 0), false, 'openai', true, true, ALWAYS, NEVER, 2),
+  m('openrouter', 'moonshotai/kimi-k2', P(0.57, 2.3, 0, 0), false, 'openai', false, false, ALWAYS, NEVER, 2),
+  m('openrouter', 'z-ai/glm-4.6', P(0.5, 2, 0.1, 0), false, 'openai', true, true, ALWAYS, NEVER, 2),
   m('github-copilot', 'claude-sonnet-4.5', P(0, 0, 0, 0), true, 'anthropic', false, true, ALWAYS, NEVER, 5),
   m('github-copilot', 'gpt-5-mini', P(0, 0, 0, 0), true, 'openai', true, true, ALWAYS, NEVER, 3),
   m('github-copilot', 'gpt-4.1', P(0, 0, 0, 0), true, 'openai', false, false, ALWAYS, NEVER, 1),
   m('opencode', 'grok-code', P(0, 0, 0, 0), true, 'openai', true, true, ALWAYS, D('2026-03-01'), 4),
   m('opencode', 'big-pickle', P(0, 0, 0, 0), true, 'openai', true, true, D('2025-11-01'), NEVER, 3),
   m('opencode', 'claude-sonnet-4-5', P(3, 15, 0.3, 3.75), false, 'anthropic', false, true, ALWAYS, NEVER, 3),
-  m('opencode', 'gpt-5-codex', P(1.25, 10, 0.125, 0), false, 'openai', true, true, ALWAYS, NEVER, 1),
+  m('opencode', 'gpt-5-codex', P(1.07, 8.5, 0.107, 0), false, 'openai', true, true, ALWAYS, NEVER, 1),
 ];
 
 function m(

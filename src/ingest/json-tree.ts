@@ -6,6 +6,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, relative, sep } from 'node:path';
 import {
+  boundJson,
+  boundReason,
+  isStackOverflow,
+  MAX_INPUT_BYTES,
+  MAX_STRING_CHARS,
+} from './bounded-json.ts';
+import {
   type DirListing,
   KINDS,
   kindOf,
@@ -40,6 +47,8 @@ export interface JsonTreeListing {
   /** A digest of the kind's listing (paths, sizes, mtimes), without building the refs. */
   digest(kind: JsonFileKind): string;
   refs(kind: JsonFileKind): JsonFileRef[];
+  /** The kind's folders that exist but could not be listed (their files are not in `refs`). */
+  unreadable(kind: JsonFileKind): { path: string; code: string }[];
 }
 
 /**
@@ -60,7 +69,7 @@ export async function listJsonTreeLazy(
   const mine = listDirs(root, dirs, l.cursor);
   const theirs: DirListing = l.worker
     ? await l.worker
-    : { names: [], dirIndex: [], sizes: [], mtimesUs: [], segments: [] };
+    : { names: [], dirIndex: [], sizes: [], mtimesUs: [], segments: [], unreadable: [] };
   // where each folder's files are: which listing, first index, count (each listing is ascending by
   // folder, and a folder's files are in one listing, together)
   const from: DirListing[] = new Array(dirs.length);
@@ -94,6 +103,13 @@ export async function listJsonTreeLazy(
   };
   return {
     files,
+    unreadable(kind) {
+      const [lo, hi] = kindRange(kind);
+      return [...mine.unreadable, ...theirs.unreadable]
+        .filter((u) => u.dir >= lo && u.dir < hi)
+        .sort((x, y) => x.dir - y.dir)
+        .map((u) => ({ path: `${root}${sep}${dirs[u.dir]}`, code: u.code }));
+    },
     digest(kind) {
       // the digests of the kind's blocks (hashed by the threads that listed them), in folder order
       const segments = [...mine.segments, ...theirs.segments]
@@ -145,11 +161,14 @@ export interface ParsedFile {
   problems: IngestProblem[];
 }
 
-/** Reads and maps one file. Never throws: a bad file yields one problem with a clear reason. */
+/**
+ * Reads and maps one file. Never throws: a bad file yields one problem with a clear reason. A file over
+ * the size limit, or too deep to map, is stored bounded (bounded-json.ts) with a warning saying so.
+ */
 export function parseJsonFile(ref: JsonFileRef): ParsedFile {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(ref.path, 'utf8');
+    bytes = readFileSync(ref.path);
   } catch (e) {
     return fail(
       ref,
@@ -157,15 +176,42 @@ export function parseJsonFile(ref: JsonFileRef): ParsedFile {
       `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
+  if (bytes.length > MAX_INPUT_BYTES) return parseBounded(ref, bytes, MAX_STRING_CHARS);
+  const text = bytes.toString('utf8');
   if (text.trim() === '')
     return fail(ref, 'invalid_json', 'empty file (OpenCode may be writing it; retried on the next change)');
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
+    if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
     return fail(ref, 'invalid_json', `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
   }
-  return mapJsonObject(ref, obj);
+  try {
+    return mapJsonObject(ref, obj);
+  } catch (e) {
+    if (isStackOverflow(e)) return parseBounded(ref, bytes, Number.POSITIVE_INFINITY);
+    return fail(ref, 'invalid_record', `unmappable: ${(e as Error).message}`);
+  }
+}
+
+/** Maps a file with the bounds applied (long strings cut to `maxChars`, deep subtrees cut). */
+function parseBounded(ref: JsonFileRef, bytes: Uint8Array, maxChars: number): ParsedFile {
+  const b = boundJson(bytes, maxChars);
+  let parsed: ParsedFile;
+  try {
+    parsed = mapJsonObject(ref, JSON.parse(new TextDecoder().decode(b.bytes)));
+  } catch (e) {
+    return fail(ref, 'invalid_json', `invalid JSON (truncated or half-written?): ${(e as Error).message}`);
+  }
+  if (parsed.records.length > 0)
+    parsed.problems.push({
+      sourcePath: ref.path,
+      code: 'bounded_input',
+      severity: 'warning',
+      reason: boundReason(bytes.length, b),
+    });
+  return parsed;
 }
 
 export function mapJsonObject(ref: JsonFileRef, obj: unknown): ParsedFile {

@@ -6,6 +6,8 @@ export interface DirListing {
   mtimesUs: number[];
   /** per block of folders and kind: a digest of its files (names, sizes, mtimes), by first folder */
   segments: { start: number; kind: string; digest: string }[];
+  /** folders that exist but could not be listed (index in `dirs`, error code) */
+  unreadable: { dir: number; code: string }[];
 }
 export interface StartedListing {
   /** the storage/ folder, resolved */
@@ -24,6 +26,7 @@ export const KINDS: readonly string[];
 export const NESTED_KINDS: ReadonlySet<string>;
 export const CLAIM_BLOCK: number;
 export function subdirs(dir: string): string[];
+export function subdirsOrNull(dir: string): string[] | null;
 export function kindOf(rel: string): string;
 export function listFolders(root: string): string[];
 export function listDirs(root: string, dirs: readonly string[], next?: Int32Array): DirListing;

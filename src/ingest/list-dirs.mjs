@@ -19,16 +19,29 @@ const PARALLEL_MIN_DIRS = 4000;
 /** A prefetched listing older than this is not used (listed again instead). */
 const PREFETCH_MAX_AGE_MS = 10_000;
 
-/** The sub-folders of `dir` (none if it is unreadable). @param {string} dir */
-export function subdirs(dir) {
+/** A folder that exists but cannot be listed (EACCES, EIO…); one that vanished (ENOENT) is not one. */
+const unreadable = (/** @type {unknown} */ e) => {
+  const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+  return code !== 'ENOENT' && code !== 'ENOTDIR';
+};
+
+/**
+ * The sub-folders of `dir`: none if it is missing, null if it exists but cannot be listed.
+ * @param {string} dir
+ */
+export function subdirsOrNull(dir) {
   try {
     return readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
-  } catch {
+  } catch (e) {
+    if (unreadable(e)) return null;
     return [];
   }
 }
+
+/** The sub-folders of `dir` (none if it is missing or unreadable). @param {string} dir */
+export const subdirs = (dir) => subdirsOrNull(dir) ?? [];
 
 /**
  * The folders of a storage/ folder that hold JSON files, relative to it, kind by kind.
@@ -37,7 +50,9 @@ export function subdirs(dir) {
 export function listFolders(root) {
   /** @type {string[]} */ const dirs = [];
   for (const kind of KINDS) {
-    if (NESTED_KINDS.has(kind)) for (const d of subdirs(join(root, kind))) dirs.push(`${kind}${sep}${d}`);
+    const sub = NESTED_KINDS.has(kind) ? subdirsOrNull(join(root, kind)) : null;
+    // a kind's folder that cannot be listed is listed as a folder itself, so the listing reports it
+    if (sub) for (const d of sub) dirs.push(`${kind}${sep}${d}`);
     else dirs.push(kind);
   }
   return dirs;
@@ -65,6 +80,7 @@ export function listDirs(root, dirs, next) {
   /** @type {number[]} */ const sizes = [];
   /** @type {number[]} */ const mtimesUs = [];
   /** @type {{ start: number, kind: string, digest: string }[]} */ const segments = [];
+  /** @type {{ dir: number, code: string }[]} */ const failed = [];
   for (let pass = 0; ; pass++) {
     // with a cursor: the next unclaimed block; without: everything, in one pass
     const lo = next ? Atomics.add(next, 0, CLAIM_BLOCK) : pass === 0 ? 0 : dirs.length;
@@ -98,8 +114,10 @@ export function listDirs(root, dirs, next) {
       let files = [];
       try {
         files = readdirSync(dir);
-      } catch {
-        // vanished since the parent was listed
+      } catch (e) {
+        // vanished since the parent was listed: nothing to list; unreadable: reported
+        if (unreadable(e))
+          failed.push({ dir: i, code: /** @type {NodeJS.ErrnoException} */ (e).code ?? String(e) });
       }
       const before = names.length;
       for (const f of files) {
@@ -120,7 +138,7 @@ export function listDirs(root, dirs, next) {
     }
     closeSegment();
   }
-  return { names, dirIndex, sizes, mtimesUs, segments };
+  return { names, dirIndex, sizes, mtimesUs, segments, unreadable: failed };
 }
 
 /**

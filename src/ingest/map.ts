@@ -3,6 +3,7 @@
  * Callers pass the IDs they trust (from file names or table columns, as OpenCode's own importer does);
  * the IDs are re-attached to the raw JSON so `raw` is always the complete OpenCode object.
  */
+import { fullLength } from './bounded-json.ts';
 import type {
   MessageRecord,
   Origin,
@@ -164,7 +165,7 @@ function toolCall(
     errorMessage: n(s?.error),
     childSessionId: child,
     input: s?.input === undefined ? null : JSON.stringify(s.input),
-    outputLength: typeof s?.output === 'string' ? s.output.length : null,
+    outputLength: typeof s?.output === 'string' ? fullLength(s.output) : null,
     metadata: meta === undefined ? null : JSON.stringify(meta),
   };
 }
@@ -194,7 +195,7 @@ export function mapPart(
       partType: typeof v.type === 'string' ? v.type : 'unknown',
       timeStart: finite(state?.time?.start ?? time?.start ?? time?.created),
       timeEnd: finite(state?.time?.end ?? time?.end),
-      textLength: text === undefined ? null : text.length,
+      textLength: text === undefined ? null : fullLength(text),
       stepReason: n(step?.reason),
       stepCost: finite(step?.cost),
       stepInputTokens: finite(step?.tokens?.input),

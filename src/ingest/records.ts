@@ -151,6 +151,7 @@ export type IngestRecord =
  */
 export const INGEST_PROBLEM_CODES = [
   'schema_warning',
+  'bounded_input',
   'invalid_json',
   'invalid_record',
   'unreadable_file',

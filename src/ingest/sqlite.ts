@@ -7,9 +7,21 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { mapMessage, mapPart, mapProject, mapSession, mapTodos } from './map.ts';
-import type { IngestProblem, IngestProblemCode, IngestRecord, Origin, SourceKind } from './records.ts';
-
-type Row = Record<string, unknown>;
+import type { IngestProblem, IngestRecord, Origin, SourceKind } from './records.ts';
+import {
+  clean,
+  json,
+  mapBounded,
+  mapV2Message,
+  num,
+  type Push,
+  problem,
+  projectFromRow,
+  type Row,
+  sessionFromRow,
+  str,
+} from './sqlite-rows.ts';
+import { isCorruption, salvageRows } from './sqlite-salvage.ts';
 
 export interface DbReadOptions {
   /** Only rows with time_updated >= this (per table), for incremental reads. */
@@ -28,8 +40,9 @@ export interface DbBatch {
   highWater: number;
   /**
    * Records read again although the last read may have stored them already: rows at exactly the
-   * stored high-water mark (read with `>=`, since rows committed later can share its millisecond) and
-   * every todo list (no per-row change time). The caller compares them with the store first.
+   * stored high-water mark (read with `>=`, since rows committed later can share its millisecond),
+   * every todo list (no per-row change time) and the rows of a table read again after a bad page.
+   * The caller compares them with the store first.
    */
   revisit: Set<IngestRecord>;
 }
@@ -51,135 +64,6 @@ export function openReadOnly(path: string): Database.Database {
 export function tablesOf(db: Database.Database): Set<string> {
   const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
   return new Set(rows.map((r) => r.name));
-}
-
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-function json(v: unknown): unknown {
-  if (typeof v !== 'string') return undefined;
-  try {
-    return JSON.parse(v);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Drops undefined values so the rebuilt object looks like the JSON OpenCode would have written. */
-function clean<T extends Row>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-const SESSION_KNOWN = new Set([
-  'id',
-  'project_id',
-  'workspace_id',
-  'parent_id',
-  'slug',
-  'directory',
-  'path',
-  'title',
-  'version',
-  'share_url',
-  'summary_additions',
-  'summary_deletions',
-  'summary_files',
-  'summary_diffs',
-  'cost',
-  'tokens_input',
-  'tokens_output',
-  'tokens_reasoning',
-  'tokens_cache_read',
-  'tokens_cache_write',
-  'revert',
-  'permission',
-  'agent',
-  'model',
-  'time_created',
-  'time_updated',
-  'time_compacting',
-  'time_archived',
-]);
-
-/** Rebuilds Session.Info from the session columns; columns we don't know are kept under their own names. */
-export function sessionFromRow(r: Row): Row {
-  const extra: Row = {};
-  for (const [k, v] of Object.entries(r)) if (!SESSION_KNOWN.has(k)) extra[k] = v;
-  const hasSummary = r.summary_additions != null || r.summary_deletions != null || r.summary_files != null;
-  return clean({
-    id: str(r.id),
-    slug: str(r.slug),
-    projectID: str(r.project_id),
-    workspaceID: str(r.workspace_id) ?? undefined,
-    directory: str(r.directory),
-    path: str(r.path) ?? undefined,
-    parentID: str(r.parent_id) ?? undefined,
-    summary: hasSummary
-      ? clean({
-          additions: num(r.summary_additions),
-          deletions: num(r.summary_deletions),
-          files: num(r.summary_files),
-          diffs: json(r.summary_diffs),
-        })
-      : undefined,
-    cost: num(r.cost),
-    tokens:
-      r.tokens_input !== undefined
-        ? {
-            input: num(r.tokens_input),
-            output: num(r.tokens_output),
-            reasoning: num(r.tokens_reasoning),
-            cache: { read: num(r.tokens_cache_read), write: num(r.tokens_cache_write) },
-          }
-        : undefined,
-    share: str(r.share_url) ? { url: str(r.share_url) } : undefined,
-    title: str(r.title),
-    agent: str(r.agent),
-    model: json(r.model),
-    version: str(r.version),
-    time: clean({
-      created: num(r.time_created),
-      updated: num(r.time_updated),
-      compacting: num(r.time_compacting) ?? undefined,
-      archived: num(r.time_archived) ?? undefined,
-    }),
-    permission: json(r.permission),
-    revert: json(r.revert),
-    ...extra,
-  });
-}
-
-function projectFromRow(r: Row): Row {
-  return clean({
-    id: str(r.id),
-    worktree: str(r.worktree),
-    vcs: str(r.vcs) ?? undefined,
-    name: str(r.name) ?? undefined,
-    icon:
-      r.icon_url != null || r.icon_color != null || r.icon_url_override != null
-        ? clean({ url: str(r.icon_url), override: str(r.icon_url_override), color: str(r.icon_color) })
-        : undefined,
-    commands: json(r.commands),
-    time: clean({
-      created: num(r.time_created),
-      updated: num(r.time_updated),
-      initialized: num(r.time_initialized) ?? undefined,
-    }),
-    sandboxes: json(r.sandboxes),
-  });
-}
-
-function problem(
-  origin: Origin,
-  table: string,
-  id: unknown,
-  code: IngestProblemCode,
-  reason: string,
-): IngestProblem {
-  const severity = code === 'schema_warning' ? 'warning' : 'error';
-  return { sourcePath: `${origin.sourcePath}#${table}/${String(id)}`, code, reason, severity };
 }
 
 /**
@@ -225,6 +109,11 @@ export class DatabaseSource {
     this.lastVersion = this.checkedVersion;
   }
 
+  /** Forgets what was read: the next `changed()` is true (a read whose writes were rolled back). */
+  forget(): void {
+    this.lastVersion = -1;
+  }
+
   /** Reads rows changed since the high-water marks, as batches in dependency order. */
   *read(opts: DbReadOptions = {}): Generator<DbBatch> {
     const db = this.connection();
@@ -245,6 +134,28 @@ function inodeOf(path: string): number {
     throw new SourceUnreadableError(`cannot open ${path}: it no longer exists`);
   }
 }
+
+/**
+ * Ends a read transaction: either way releases the snapshot (on a damaged file COMMIT can report the
+ * damage again: ROLLBACK releases it then).
+ */
+function endRead(db: Database.Database): void {
+  try {
+    if (db.inTransaction) db.prepare('COMMIT').run();
+  } catch (e) {
+    if (!isCorruption(e)) throw e;
+    if (db.inTransaction) db.prepare('ROLLBACK').run();
+  }
+}
+
+const emptyTodo = (): DbBatch => ({
+  table: 'todo',
+  source: 'v1',
+  records: [],
+  problems: [],
+  highWater: 0,
+  revisit: new Set(),
+});
 
 /**
  * Reads an open database. Yields batches in dependency order (projects, sessions, messages, parts,
@@ -284,13 +195,13 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
       });
       let out = batch(hw);
       const marked = since[table] !== undefined;
-      for (const r of (hasUpdated ? stmt.iterate(hw) : stmt.iterate()) as Iterable<Row>) {
+      const add = (r: Row, again = false) => {
         const tu = num(r.time_updated);
         if (tu !== undefined && tu > out.highWater) out.highWater = tu;
         const first = out.records.length;
         try {
-          map(r, out);
-          if (marked && tu === hw)
+          mapBounded(r, out, map, `${path}#${table}/${String(r.id)}`);
+          if (again || (marked && tu === hw))
             for (let i = first; i < out.records.length; i++) out.revisit.add(out.records[i] as IngestRecord);
         } catch (e) {
           out.problems.push(
@@ -303,21 +214,44 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
             ),
           );
         }
-        if (out.records.length >= batchSize) {
-          yield out;
-          out = batch(out.highWater);
+        return out.records.length >= batchSize;
+      };
+      try {
+        for (const r of (hasUpdated ? stmt.iterate(hw) : stmt.iterate()) as Iterable<Row>) {
+          if (add(r)) {
+            yield out;
+            out = batch(out.highWater);
+          }
+        }
+      } catch (e) {
+        if (!isCorruption(e)) throw e;
+        // a bad page: the table again in rowid order, its unreadable ranges reported (rows already
+        // yielded come again: writing a row twice stores it once)
+        for (const s of salvageRows(db, table)) {
+          if ('lost' in s) {
+            const { from, to, reason } = s.lost;
+            const ids = `rowid ${from}-${to ?? 'end'}`;
+            out.problems.push(
+              problem(
+                { source, sourcePath: path },
+                table,
+                ids,
+                'unreadable_source',
+                `unreadable rows: ${reason}`,
+              ),
+            );
+          } else if (!hasUpdated || (num(s.row.time_updated) ?? hw) >= hw) {
+            if (add(s.row, true)) {
+              yield out;
+              out = batch(out.highWater);
+            }
+          }
         }
       }
       if (out.records.length > 0 || out.problems.length > 0 || out.highWater > hw) yield out;
     }
 
-    const push = (
-      out: DbBatch,
-      origin: Origin,
-      table: string,
-      id: unknown,
-      m: { record: IngestRecord | IngestRecord[] | null; issues: string[] },
-    ) => {
+    const push: Push = (out, origin, table, id, m) => {
       if (m.record === null) {
         out.problems.push(
           problem(origin, table, id, 'invalid_record', `not a valid ${table}: ${m.issues.join('; ')}`),
@@ -376,7 +310,15 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
     });
     if (tables.has('todo')) {
       // todos are small; re-read whole lists per session so positions stay consistent
-      const rows = db.prepare('SELECT * FROM todo ORDER BY session_id, position').all() as Row[];
+      let rows: Row[] = [];
+      try {
+        rows = db.prepare('SELECT * FROM todo ORDER BY session_id, position').all() as Row[];
+      } catch (e) {
+        if (!isCorruption(e)) throw e;
+        // todo lists are re-read whole: a bad page costs this read's todos, reported
+        const reason = `unreadable rows: ${(e as Error).message}`;
+        yield { ...emptyTodo(), problems: [problem(v1, 'todo', 'all', 'unreadable_source', reason)] };
+      }
       const bySession = new Map<string, Row[]>();
       for (const r of rows) {
         const k = String(r.session_id);
@@ -384,14 +326,7 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
         list.push(r);
         bySession.set(k, list);
       }
-      const out: DbBatch = {
-        table: 'todo',
-        source: 'v1',
-        records: [],
-        problems: [],
-        highWater: 0,
-        revisit: new Set(),
-      };
+      const out = emptyTodo();
       for (const [sid, list] of bySession) {
         const todos = list.map((r) =>
           clean({
@@ -407,85 +342,6 @@ function* readOpenDatabase(db: Database.Database, path: string, opts: DbReadOpti
       if (out.records.length > 0 || out.problems.length > 0) yield out;
     }
   } finally {
-    // a read transaction: ending it either way releases the snapshot
-    if (db.inTransaction) db.prepare('COMMIT').run();
-  }
-}
-
-/**
- * 2.x rows without `content[]` still carry what v1 kept as parts: a user's or synthetic message's
- * `text` and `files`, and a compaction request. They become the same part types as in v1.
- */
-function inlineItems(type: string, d: Row): Row[] {
-  const items: Row[] = [];
-  if (type === 'compaction') items.push({ type: 'compaction', auto: d.auto, overflow: d.overflow });
-  if (typeof d.text === 'string')
-    items.push({ type: 'text', text: d.text, synthetic: type === 'synthetic' ? true : undefined });
-  if (Array.isArray(d.files))
-    for (const f of d.files) if (f && typeof f === 'object') items.push({ type: 'file', ...(f as Row) });
-  return items;
-}
-
-/**
- * A 2.x `session_message` row: role in `type`, parts inlined in `data.content[]`.
- * Inlined parts get the ID `<message id>/<index>`; an item's own `id` (the call ID for tool items)
- * is kept as `contentID` (and as `callID` for tools).
- */
-function mapV2Message(
-  r: Row,
-  origin: Origin,
-  out: DbBatch,
-  push: (
-    out: DbBatch,
-    origin: Origin,
-    table: string,
-    id: unknown,
-    m: { record: IngestRecord | IngestRecord[] | null; issues: string[] },
-  ) => void,
-): void {
-  const id = String(r.id);
-  const sessionId = String(r.session_id);
-  const data = json(r.data);
-  if (!data || typeof data !== 'object') {
-    out.problems.push(problem(origin, 'session_message', id, 'invalid_record', 'data is not a JSON object'));
-    return;
-  }
-  const d = data as Row;
-  const model = d.model as Row | undefined;
-  const { content, ...rest } = d;
-  const obj: Row = {
-    id,
-    sessionID: sessionId,
-    role: str(r.type),
-    seq: num(r.seq),
-    ...rest,
-    modelID: str(d.modelID) ?? str(model?.id) ?? str(model?.modelID),
-    providerID: str(d.providerID) ?? str(model?.providerID),
-  };
-  if (obj.time === undefined) obj.time = { created: num(r.time_created) };
-  push(
-    out,
-    origin,
-    'session_message',
-    id,
-    mapMessage(clean(obj), { messageId: id, sessionId }, origin, str(r.type)),
-  );
-  const items = Array.isArray(content) ? content : inlineItems(String(r.type), d);
-  if (items.length > 0) {
-    items.forEach((item, i) => {
-      if (!item || typeof item !== 'object') return;
-      const it = item as Row;
-      const partId = `${id}/${i}`;
-      const part: Row = { ...it, id: partId, sessionID: sessionId, messageID: id };
-      if (typeof it.id === 'string') part.contentID = it.id;
-      if (it.type === 'tool' && it.callID === undefined && typeof it.id === 'string') part.callID = it.id;
-      push(
-        out,
-        origin,
-        'session_message.content',
-        partId,
-        mapPart(part, { partId, messageId: id, sessionId }, origin),
-      );
-    });
+    endRead(db);
   }
 }

@@ -14,6 +14,7 @@ import {
   JsonTraceSerializer,
   ProtobufTraceSerializer,
 } from '@opentelemetry/otlp-transformer';
+import { guardAgentFactory } from './guarded-agent.ts';
 import type { SpanData } from './mapping.ts';
 import { OtlpJsonEncoder } from './otlp-json.ts';
 import { OtlpProtoEncoder } from './otlp-proto.ts';
@@ -74,6 +75,20 @@ export function effectiveUrl(cfg: ExporterConfig): string {
 export interface SpanDataExporter {
   export(spans: SpanData[], resultCallback: (result: ExportResult) => void): void;
   shutdown(): Promise<void>;
+  /**
+   * The collector's `partialSuccess` in the answer just reported as a success, taken once (the SDK
+   * counts an answer that rejects spans as a success; its result callback follows the answer's
+   * decoding in the same tick, so the last decoded answer is the one of that callback).
+   */
+  takeRejected?(): { spans: number; message: string } | undefined;
+}
+
+/** Reads the rejected-span count of an OTLP answer (`partialSuccess.rejectedSpans`: number, string or Long). */
+function rejectedOf(response: unknown): { spans: number; message: string } | undefined {
+  const p = (response as { partialSuccess?: { rejectedSpans?: unknown; errorMessage?: unknown } } | null)
+    ?.partialSuccess;
+  const spans = Number(p?.rejectedSpans ?? 0);
+  return spans > 0 ? { spans, message: String(p?.errorMessage ?? '') } : undefined;
 }
 
 /** The resource and scope every request carries (the encoders write them once per request). */
@@ -104,22 +119,40 @@ export function createOtlpExporter(cfg: ExporterConfig, identity: ExportIdentity
   const encoder = json
     ? new OtlpJsonEncoder(identity.resourceAttributes, identity.scope)
     : new OtlpProtoEncoder(identity.resourceAttributes, identity.scope);
+  const deserialize = json
+    ? JsonTraceSerializer.deserializeResponse
+    : ProtobufTraceSerializer.deserializeResponse;
+  let rejected: { spans: number; message: string } | undefined;
   const serializer = {
     serializeRequest: (spans: SpanData[]) => encoder.encode(spans),
-    deserializeResponse: json
-      ? JsonTraceSerializer.deserializeResponse
-      : ProtobufTraceSerializer.deserializeResponse,
+    deserializeResponse: (data: Uint8Array) => {
+      const response = deserialize(data);
+      rejected = rejectedOf(response);
+      return response;
+    },
   };
+  const http = convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', {
+    'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+  });
+  // the agents the configuration makes (keep-alive; TLS from OTEL_EXPORTER_OTLP_CERTIFICATE …), guarded
+  http.agentFactory = guardAgentFactory(http.agentFactory);
   const delegate = createOtlpHttpExportDelegate(
-    convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', {
-      'Content-Type': json ? 'application/json' : 'application/x-protobuf',
-    }),
+    http,
     serializer,
     'otlp_http_span_exporter', // OTEL_COMPONENT_TYPE_VALUE_OTLP_HTTP_SPAN_EXPORTER
     SPAN_COUNT,
     undefined,
   );
-  return new OTLPExporterBase<SpanData[]>(delegate);
+  const base = new OTLPExporterBase<SpanData[]>(delegate);
+  return {
+    export: (spans, cb) => base.export(spans, cb),
+    shutdown: () => base.shutdown(),
+    takeRejected: () => {
+      const r = rejected;
+      rejected = undefined;
+      return r;
+    },
+  };
 }
 
 export interface SendResult {
@@ -143,7 +176,15 @@ export function send(exporter: SpanDataExporter, spans: SpanData[]): Promise<Sen
   return new Promise((resolve) => {
     try {
       exporter.export(spans, (r) => {
-        if (r.code === ExportResultCode.SUCCESS) resolve({ ok: true });
+        const rejected = r.code === ExportResultCode.SUCCESS ? exporter.takeRejected?.() : undefined;
+        // spans the collector rejected are not exported: the request stays pending, and is sent again
+        if (rejected)
+          resolve({
+            ok: false,
+            error: `the collector rejected ${rejected.spans} of ${spans.length} spans (partialSuccess)${rejected.message ? `: ${rejected.message}` : ''}`,
+            permanent: false,
+          });
+        else if (r.code === ExportResultCode.SUCCESS) resolve({ ok: true });
         else {
           const d = describe(r.error);
           resolve({ ok: false, error: d.message, permanent: d.permanent });

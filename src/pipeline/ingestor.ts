@@ -6,7 +6,7 @@
  * high-water mark) are skipped.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { databaseFingerprint } from '../ingest/db-fingerprint.ts';
 import { discoverSources, type Sources } from '../ingest/discover.ts';
@@ -23,10 +23,14 @@ import { pendingSessions, settleSessions } from '../store/derive-queue.ts';
 import type { Entity } from '../store/entities.ts';
 import {
   changedFiles,
+  clearFolderErrors,
+  clearSourceError,
   forgetListing,
   hasFileCheckpoint,
+  hasListing,
   listingUnchanged,
   recordListing,
+  UNREADABLE_FOLDER,
 } from '../store/file-checkpoints.ts';
 import { withoutStoredCopies } from '../store/unchanged.ts';
 import { StoreWriter, type WriteStats } from '../store/writer.ts';
@@ -128,16 +132,26 @@ export class Ingestor {
   private async wrote(bytes: number): Promise<void> {
     this.heap.check(); // the chunk just written is garbage now
     this.bytesSinceCommit += bytes;
-    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) {
-      // derived columns commit with their rows, so a crash never leaves them stale
-      await this.writer.finalize();
-      await this.writer.commitBulk();
-      this.bytesSinceCommit = 0;
-    }
+    // derived columns commit with their rows, so a crash never leaves them stale
+    if (this.bytesSinceCommit > PARSER_LIMITS.commitEveryBytes) await this.commitNow();
   }
 
-  /** Reads the rows of one database changed since its high-water marks. */
-  async applyDatabase(dbFile: string): Promise<Applied> {
+  /** Commits the bulk transaction now (its derived columns with it). */
+  async commitNow(): Promise<void> {
+    await this.writer.finalize();
+    await this.writer.commitBulk();
+    this.bytesSinceCommit = 0;
+  }
+
+  /**
+   * Reads the rows of one database changed since its high-water marks. `batchSize` rows per write
+   * (default 5,000); `commitEach` commits the bulk transaction after every batch (with its high-water
+   * mark), so live mode can apply a change too big for one transaction in pieces.
+   */
+  async applyDatabase(
+    dbFile: string,
+    o: { batchSize?: number; commitEach?: boolean } = {},
+  ): Promise<Applied> {
     const { writer, summary } = this;
     const applied: Applied = { files: 0, rows: 0, failed: [] };
     let src = this.databases.get(dbFile);
@@ -152,13 +166,14 @@ export class Ingestor {
       const fingerprint = databaseFingerprint(dbFile);
       if (!src.replaced && (await listingUnchanged(conn, dbFile, DATABASE_LISTING, 0, fingerprint))) {
         src.unchanged(); // nothing committed since the last complete read: not one row is read
+        await clearSourceError(conn, dbFile); // readable again (it was locked the last time)
         return applied;
       }
       // a database replaced by another file (restored, re-imported) is read again from the start
       const since = src.replaced ? {} : await highWaters(this.store, dbFile);
       src.replaced = false;
       let wrote = false;
-      for (const batch of src.read({ since })) {
+      for (const batch of src.read({ since, batchSize: o.batchSize })) {
         summary.dbRowsRead += batch.records.length;
         // rows read again at the high-water mark and todo lists: only what differs from the store
         const records = await withoutStoredCopies(conn, batch.records, batch.revisit);
@@ -172,12 +187,16 @@ export class Ingestor {
           wrote = true;
         }
         await this.wrote(records.reduce((n, r) => n + r.raw.length, 0));
+        if (o.commitEach) await this.commitNow();
         this.progress({ phase: `${batch.source} ${batch.table}`, done: summary.dbRowsRead, total: 0 });
       }
       // Kept with the rows it describes. When the comparison found nothing to write (a checkpoint or a
       // touch changed the file, not its rows), the store is left untouched: DuckDB's checkpoint of even
-      // one bookkeeping row moves whole blocks, while comparing again next time is cheap.
-      if (wrote) await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
+      // one bookkeeping row moves whole blocks, while comparing again next time is cheap. A store that
+      // has no fingerprint of this database yet (one loaded before fingerprints) records it once.
+      if (wrote || !(await hasListing(conn, dbFile, DATABASE_LISTING)))
+        await recordListing(conn, dbFile, DATABASE_LISTING, 0, fingerprint);
+      await clearSourceError(conn, dbFile); // read in full: an earlier "locked" or "cannot open" is over
     } catch (e) {
       if (!(e instanceof SourceUnreadableError)) throw e;
       if (!summary.unreadableSources.includes(dbFile)) summary.unreadableSources.push(dbFile);
@@ -206,15 +225,29 @@ export class Ingestor {
       this.summary.filesSeen += files;
       // the same listing as the last complete ingest of this kind: nothing to compare file by file
       const digest = tree.digest(kind);
-      if (await listingUnchanged(conn, root, kind, files, digest)) {
+      const unreadable = tree.unreadable(kind);
+      if (unreadable.length === 0 && (await listingUnchanged(conn, root, kind, files, digest))) {
         this.summary.filesSkippedUnchanged += files;
         continue;
       }
       const refs = tree.refs(kind);
       await forgetListing(conn, root, kind);
       const applied = await this.applyJson(refs, { phase: `json ${kind}`, recordFailures: true });
-      // a file that failed is tried again next time, so its listing is not recorded as done
-      if (applied.failed.length === 0) await recordListing(conn, root, kind, refs.length, digest);
+      // a folder that cannot be listed is an error of its own (its files are not even known)
+      await clearFolderErrors(conn, join(root, kind));
+      await this.writer.writeBatch(
+        [],
+        unreadable.map((u) => ({
+          sourcePath: u.path,
+          code: 'unreadable_source' as const,
+          severity: 'error' as const,
+          reason: `${UNREADABLE_FOLDER}: ${u.code} (its files are not stored until it can be read)`,
+        })),
+      );
+      for (const u of unreadable) this.summary.unreadableSources.push(u.path);
+      // a file or folder that failed is tried again next time, so its listing is not recorded as done
+      if (applied.failed.length === 0 && unreadable.length === 0)
+        await recordListing(conn, root, kind, refs.length, digest);
     }
   }
 
@@ -300,9 +333,14 @@ export class Ingestor {
     return sessions.size;
   }
 
-  /** After a failed (rolled back) transaction: forget what was cached about the store's contents. */
+  /**
+   * After a failed (rolled back) transaction: forget what was cached about the store's contents, and
+   * that the databases were read (their rows are read again from the stored high-water marks).
+   */
   invalidate(): void {
     this.writer.invalidate();
+    this.bytesSinceCommit = 0;
+    for (const d of this.databases.values()) d.forget();
   }
 
   /** Records that a file is definitely unreadable: invalid JSON after live retries gave up. */

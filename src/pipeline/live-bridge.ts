@@ -4,6 +4,11 @@
  * idempotent and ordered (fingerprints for files, `time_updated` high-water marks for rows), so a
  * change seen twice is applied once and an older read never lands after a newer one. Each applied
  * batch is one transaction together with its checkpoints, so kill -9 at any point is safe.
+ * A change is applied or visibly pending, never dropped: a batch that fails is queued again and
+ * retried with exponential backoff, in smaller pieces each time (down to one file, and database rows
+ * committed batch by batch), until it is applied; meanwhile `status` says how much waits and since
+ * when. An error after which DuckDB is unusable ("database has been invalidated") emits `fatal`: the
+ * process must restart (`ocbridge run` exits non-zero) and catches up from the stored checkpoints.
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -14,9 +19,12 @@ import { discoverSources, type Sources } from '../ingest/discover.ts';
 import { type JsonFileRef, refFromPath } from '../ingest/json-tree.ts';
 import { SourceWatcher, WatchLimitError } from '../ingest/watch.ts';
 import { DUCKDB_BUDGETS } from '../resources.ts';
-import type { Store } from '../store/db.ts';
+import { isFatalDuckDbError, type Store } from '../store/db.ts';
 import type { WriteStats } from '../store/writer.ts';
 import { type IngestOptions, Ingestor, type IngestSummary } from './ingestor.ts';
+import { Backoff, type LiveStatus } from './live-status.ts';
+
+export type { LiveStatus } from './live-status.ts';
 
 export interface LiveOptions extends IngestOptions {
   /** Collect events for this long before applying them (ms). */
@@ -26,6 +34,14 @@ export interface LiveOptions extends IngestOptions {
   maxRetries?: number;
   /** DuckDB's memory limit once live (default `DUCKDB_BUDGETS.liveMemoryLimit`; the history load runs with the store's). */
   liveMemoryLimit?: string;
+  /** A change that waits this long (ms) makes the status degraded even without a failure (default 30 s). */
+  degradedAfterMs?: number;
+  /** Applying changes that fails without a break for this long (ms) is fatal: restart (default 10 min). */
+  maxFailingMs?: number;
+  /** First retry delay after a failure (ms; doubles up to 30 s). */
+  retryBaseMs?: number;
+  /** Test seam: called before each live batch commits; what it throws fails the batch. */
+  beforeCommit?: () => void;
   /** How often to look for a vanished data dir. */
   recoverPollMs?: number;
   logger?: Logger;
@@ -45,10 +61,12 @@ export class LiveBridge extends EventEmitter<{
   derived: [number, ReadonlySet<string>];
   ready: [IngestSummary];
   error: [Error];
+  /** DuckDB is unusable (or applying failed for maxFailingMs): nothing more is applied; restart. */
+  fatal: [Error];
 }> {
   private ingestor: Ingestor | null = null;
   private watcher: SourceWatcher | null = null;
-  private readonly dirtyJson = new Set<string>();
+  private dirtyJson = new Set<string>();
   private readonly dirtyDb = new Set<string>();
   private readonly retries = new Map<string, number>();
   private firstEventAt: number | null = null;
@@ -62,12 +80,51 @@ export class LiveBridge extends EventEmitter<{
   private deriving: Promise<void> | null = null;
   private bulkMemoryLimit: string | null = null;
   private deriveConn: DuckDBConnection | null = null;
+  /** every change seen and not applied yet -> unix ms it was first seen (insertion order: oldest first) */
+  private readonly seenAt = new Map<string, number>();
+  private readonly applyBackoff: Backoff;
+  private readonly deriveBackoff: Backoff;
+  /** at most this many files per transaction (halved after each failure, doubled back after success) */
+  private maxFiles = Infinity;
+  private lastBatchSize = 0;
+  private fatalError: Error | null = null;
+  private derivePending = false;
+  private deriveAgain = false;
+  private deriveTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly opts: LiveOptions = {},
   ) {
     super();
+    this.applyBackoff = new Backoff(opts.retryBaseMs ?? 250);
+    this.deriveBackoff = new Backoff(opts.retryBaseMs ?? 250);
+  }
+
+  /** What waits and what fails (for /api/health, /metrics and `ocbridge health`). */
+  get status(): LiveStatus {
+    const now = Date.now();
+    const oldest = this.seenAt.values().next().value;
+    const oldestPendingMs = oldest === undefined ? 0 : now - oldest;
+    const a = this.applyBackoff;
+    const d = this.deriveBackoff;
+    return {
+      pendingChanges: this.seenAt.size,
+      oldestPendingMs,
+      failingSince: a.since,
+      consecutiveFailures: a.failures,
+      lastError: a.lastError,
+      retryInMs: a.waitMs(now),
+      derivePending: this.derivePending,
+      deriveFailingSince: d.since,
+      deriveLastError: d.lastError,
+      fatal: this.fatalError?.message.split('\n')[0] ?? null,
+      degraded:
+        this.fatalError !== null ||
+        a.since !== null ||
+        d.since !== null ||
+        oldestPendingMs > (this.opts.degradedAfterMs ?? 30_000),
+    };
   }
 
   /** ms since the oldest change seen and not applied yet (0 when nothing waits): the watch lag. */
@@ -144,25 +201,54 @@ export class LiveBridge extends EventEmitter<{
   private queue(set: Set<string>, item: string): void {
     if (this.stopped) return;
     set.add(item);
+    const key = `${set === this.dirtyDb ? 'db' : 'json'}:${item}`;
+    if (!this.seenAt.has(key)) this.seenAt.set(key, Date.now());
     this.firstEventAt ??= performance.now();
     this.lastChangeSeenAt = Date.now();
     if (this.live) this.schedule(this.opts.debounceMs ?? 25);
   }
 
   private schedule(delay: number): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.chain = this.chain
-        .then(() => this.flush())
-        .catch((e: Error) => {
-          this.ingestor?.invalidate();
-          this.schedule(250);
-          this.opts.logger?.error({ err: e }, 'applying changes failed; will retry on the next change');
-          if (this.listenerCount('error') > 0) this.emit('error', e);
-          this.emit('flushed');
-        });
-    }, delay);
+    if (this.timer || this.stopped || this.fatalError) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.chain = this.chain.then(() => this.flush()).catch((e: Error) => this.failed(e));
+      },
+      Math.max(delay, this.applyBackoff.waitMs()),
+    );
+  }
+
+  /** A batch failed and was rolled back (and queued again by flush): retry later, in smaller pieces. */
+  private failed(e: Error): void {
+    this.ingestor?.invalidate();
+    const delay = this.applyBackoff.fail(e);
+    const failingMs = Date.now() - (this.applyBackoff.since ?? Date.now());
+    if (isFatalDuckDbError(e) || failingMs > (this.opts.maxFailingMs ?? 600_000)) {
+      this.die(e);
+    } else {
+      this.maxFiles = Math.max(1, Math.floor(this.lastBatchSize / 2));
+      this.opts.logger?.error(
+        { err: e, pending: this.seenAt.size, retryInMs: delay, nextBatchFiles: this.maxFiles },
+        'applying changes failed; queued again, retrying',
+      );
+      if (this.listenerCount('error') > 0) this.emit('error', e);
+      this.schedule(delay);
+    }
+    this.emit('flushed');
+  }
+
+  /** DuckDB is unusable: stop applying (nothing is dropped: the store's checkpoints say what is missing). */
+  private die(e: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = e;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.opts.logger?.fatal(
+      { err: e, pending: this.seenAt.size },
+      'the store cannot apply changes any more; a restart catches up',
+    );
+    this.emit('fatal', e);
   }
 
   /** Applies everything queued, in one or more transactions. */
@@ -174,18 +260,22 @@ export class LiveBridge extends EventEmitter<{
     this.applyingSince = started;
     const dbs = [...this.dirtyDb];
     this.dirtyDb.clear();
-    const paths = [...this.dirtyJson];
-    this.dirtyJson.clear();
+    // after a failure, at most maxFiles files (the oldest first); the rest follows in the next batch
+    const queued = [...this.dirtyJson];
+    const paths = queued.slice(0, this.maxFiles);
+    this.dirtyJson = new Set(queued.slice(paths.length));
+    this.lastBatchSize = paths.length;
+    // after a failure, database rows are committed in small batches (each with its high-water mark)
+    const split = this.applyBackoff.failures > 0 ? { batchSize: 500, commitEach: true } : {};
     let files = 0;
     let rows = 0;
     // one transaction per flush: rows, checkpoints and derived data commit together (kill -9 safe)
-    let ok = false;
-    await ingestor.writer.startBulk();
     try {
+      await ingestor.writer.startBulk();
       for (const db of dbs) {
         if (!existsSync(db)) continue;
         if (!this.sources?.dbFiles.includes(db)) this.sources?.dbFiles.push(db);
-        rows += (await ingestor.applyDatabase(db)).rows;
+        rows += (await ingestor.applyDatabase(db, split)).rows;
       }
       const storage = this.sources?.storageDir;
       if (storage && paths.length > 0) {
@@ -202,17 +292,30 @@ export class LiveBridge extends EventEmitter<{
       }
 
       await ingestor.writer.finalize();
-      ok = true;
-    } finally {
-      await ingestor.writer.endBulk(ok);
-      if (ok) this.lastCommitAt = Date.now();
-      if (!ok) {
-        // rolled back: nothing of this batch is stored; queue it again
-        for (const d of dbs) this.dirtyDb.add(d);
-        for (const p of paths) this.dirtyJson.add(p);
-      }
+      this.opts.beforeCommit?.();
+      await ingestor.writer.endBulk(true);
+    } catch (e) {
+      // rolled back (or its commit failed): nothing of this batch is stored; queue it again, first,
+      // unless it is one file alone (that one may never fit: the others go on meanwhile)
+      const rest = [...this.dirtyJson];
+      this.dirtyJson = new Set(paths.length > 1 ? [...paths, ...rest] : [...rest, ...paths]);
+      for (const d of dbs) this.dirtyDb.add(d);
+      this.firstEventAt = Math.min(this.firstEventAt ?? Infinity, started);
+      this.applyingSince = null;
+      await ingestor.writer.abortBulk();
+      throw e;
     }
+    this.lastCommitAt = Date.now();
     this.applyingSince = null;
+    // applied, unless seen again meanwhile or waiting for a re-read (half-written)
+    for (const d of dbs) if (!this.dirtyDb.has(d)) this.seenAt.delete(`db:${d}`);
+    for (const p of paths)
+      if (!this.dirtyJson.has(p) && !this.retries.has(p)) this.seenAt.delete(`json:${p}`);
+    if (this.applyBackoff.failures > 0)
+      this.opts.logger?.info({ files, rows }, 'applying changes works again');
+    this.applyBackoff.ok();
+    if (this.maxFiles !== Infinity) this.maxFiles = this.maxFiles >= 4096 ? Infinity : this.maxFiles * 2;
+    if (this.dirtyJson.size > 0 || this.dirtyDb.size > 0) this.schedule(0);
     this.scheduleDerive();
     if (files > 0 || rows > 0) this.emit('applied', { files, rows, latencyMs: performance.now() - started });
     this.emit('flushed');
@@ -224,20 +327,42 @@ export class LiveBridge extends EventEmitter<{
    * taking every session queued so far).
    */
   private scheduleDerive(): void {
-    if (this.opts.derive === false || this.deriving || this.stopped) return;
+    if (this.opts.derive === false || this.stopped || this.fatalError) return;
+    this.derivePending = true;
+    if (this.deriving) {
+      this.deriveAgain = true; // rows committed while it runs: run again after it
+      return;
+    }
+    if (this.deriveTimer) return; // a retry is due
     this.deriving = (async () => {
+      let retryIn = 0;
       try {
+        this.deriveAgain = false;
         this.deriveConn ??= await this.store.instance.connect();
         for (;;) {
           const n = (await this.ingestor?.deriveQueued(this.deriveConn)) ?? 0;
           if (n === 0 || this.stopped) break;
           this.emit('derived', n, this.ingestor?.lastDerived ?? new Set());
         }
+        this.deriveBackoff.ok();
+        this.derivePending = this.deriveAgain;
       } catch (e) {
-        this.opts.logger?.warn({ err: e }, 'deriving failed; will retry with the next change');
+        if (isFatalDuckDbError(e)) this.die(e as Error);
+        else {
+          // the sessions stay in the derive queue: derived again after the backoff
+          retryIn = this.deriveBackoff.fail(e);
+          this.opts.logger?.warn({ err: e, retryInMs: retryIn }, 'deriving failed; retrying');
+        }
       } finally {
         this.deriving = null;
       }
+      if (retryIn > 0) {
+        this.deriveTimer = setTimeout(() => {
+          this.deriveTimer = null;
+          this.scheduleDerive();
+        }, retryIn);
+        this.deriveTimer.unref();
+      } else if (this.deriveAgain) this.scheduleDerive();
     })();
   }
 
@@ -279,9 +404,10 @@ export class LiveBridge extends EventEmitter<{
     await this.chain;
   }
 
-  /** Resolves once nothing is queued, scheduled or being applied. */
+  /** Resolves once nothing is queued, scheduled or being applied (or applying is fatal). */
   async idle(): Promise<void> {
     for (;;) {
+      if (this.fatalError) return;
       await this.chain;
       const pending = this.timer || this.dirtyJson.size > 0 || this.dirtyDb.size > 0 || this.retries.size > 0;
       if (!pending) return;
@@ -300,8 +426,16 @@ export class LiveBridge extends EventEmitter<{
       clearTimeout(this.timer);
       this.timer = null;
     }
+    if (this.deriveTimer) clearTimeout(this.deriveTimer);
     await this.chain;
-    if (this.live && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) await this.flush();
+    // (not while applying fails: the next start applies them from the store's checkpoints)
+    const failing = this.fatalError !== null || this.applyBackoff.failures > 0;
+    if (this.live && !failing && (this.dirtyJson.size > 0 || this.dirtyDb.size > 0)) {
+      // what cannot be applied now is applied by the next start (its checkpoints were not written)
+      await this.flush().catch((e: Error) =>
+        this.opts.logger?.error({ err: e }, 'applying the last changes failed; the next start applies them'),
+      );
+    }
     await this.deriving;
     this.deriveConn?.closeSync();
     this.deriveConn = null;

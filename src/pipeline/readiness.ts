@@ -5,7 +5,7 @@
  */
 import type { LiveBridge } from './live-bridge.ts';
 
-export type BridgePhase = 'loading' | 'live' | 'stopping';
+export type BridgePhase = 'loading' | 'live' | 'stopping' | 'failed';
 
 export interface BridgeStatusSnapshot {
   phase: BridgePhase;
@@ -55,6 +55,11 @@ export class BridgeStatus {
 
   stopping(): void {
     this.state.phase = 'stopping';
+  }
+
+  /** The store cannot apply changes any more, or the history load failed: the process exits. */
+  failed(): void {
+    this.state.phase = 'failed';
   }
 
   snapshot(): BridgeStatusSnapshot {

@@ -61,9 +61,19 @@ export async function appendRows<R>(
       n++;
     }
     a.flushSync();
-  } finally {
-    a.closeSync();
+  } catch (e) {
+    // An appender that failed still holds its rows, and flushes them again when it is closed or
+    // garbage-collected: into whatever transaction the connection has then, which that aborts (every
+    // later batch failed with "Current transaction is aborted"). Drop them, then close.
+    a.clear();
+    try {
+      a.closeSync();
+    } catch {
+      // nothing left to flush; the error that matters is the first one
+    }
+    throw e;
   }
+  a.closeSync();
   return n;
 }
 

@@ -5,10 +5,20 @@
  * `ocbridge run` applies changes is a store as of one commit. The file appears only when complete.
  * `restoreStore` puts a backup in place of a store that no process holds.
  */
-import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { type DuckDBInstance, DuckDBInstance as Instance } from '@duckdb/node-api';
-import { openStore } from './db.ts';
+import { openStore, STORAGE_VERSION } from './db.ts';
 import { appliedVersions } from './migrate.ts';
 
 export interface BackupResult {
@@ -44,7 +54,8 @@ export async function backupStore(
     ).getRowsJS()[0] as [string, string | null];
     if (srcPath && resolve(srcPath) === resolve(outPath))
       throw new Error(`the backup would replace the store itself: ${outPath}`);
-    await conn.run(`ATTACH ${quoteStr(tmp)} AS ${alias} (READ_WRITE)`);
+    // the store's own format (raw JSON compressed)
+    await conn.run(`ATTACH ${quoteStr(tmp)} AS ${alias} (READ_WRITE, STORAGE_VERSION '${STORAGE_VERSION}')`);
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
@@ -74,6 +85,8 @@ export async function backupStore(
     );
     renameSync(tmp, outPath);
     rmSync(`${tmp}.wal`, { force: true });
+    // the file's checksum beside it (sha256sum's format): restore refuses a copy that differs
+    writeFileSync(checksumPath(outPath), `${await fileSha256(outPath)}  ${basename(outPath)}\n`);
     return { path: outPath, bytes: statSync(outPath).size, ms: Math.round(performance.now() - t0), tables };
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -81,6 +94,63 @@ export async function backupStore(
     throw e;
   } finally {
     conn.closeSync();
+  }
+}
+
+/** The checksum file written beside a backup (`sha256sum -c` reads it). */
+export const checksumPath = (backup: string) => `${backup}.sha256`;
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Checks a backup whole before anything is replaced: its checksum file, when there is one, matches
+ * the bytes; it opens as an ocbridge store; and every row of every table can be read (DuckDB checks
+ * each block's own checksum as it reads it, so a truncated or damaged file fails here). Returns the
+ * newest migration it has and the file's SHA-256.
+ */
+export async function verifyBackup(from: string): Promise<{ version: number; sha256: string }> {
+  const damaged = (why: string) =>
+    new Error(`${from} is damaged or incomplete (${why}); nothing was replaced`);
+  const sums = checksumPath(from);
+  const sha256 = await fileSha256(from);
+  if (existsSync(sums) && readFileSync(sums, 'utf8').trim().split(/\s+/)[0] !== sha256)
+    throw damaged(`its checksum does not match ${sums}`);
+  let inst: DuckDBInstance;
+  try {
+    inst = await Instance.create(from, { access_mode: 'READ_ONLY' });
+  } catch (e) {
+    throw new Error(`${from} is not a DuckDB file ocbridge can open: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const conn = await inst.connect();
+  try {
+    const has = (
+      await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'")
+    ).getRows()[0]?.[0];
+    if (Number(has) === 0) throw new Error(`${from} is not an ocbridge store (no schema_migrations table)`);
+    const tables = (
+      await conn.runAndReadAll(
+        'SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary ORDER BY ALL',
+      )
+    ).getRowsJS() as [string, string][];
+    for (const [schema, table] of tables) {
+      try {
+        // every column of every row: hashing the row reads each of its blocks
+        await conn.run(`SELECT count(*), sum(hash(t)) FROM ${quoteIdent(schema)}.${quoteIdent(table)} AS t`);
+      } catch (e) {
+        throw damaged(`table ${table} cannot be read: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    const version = Number(
+      (await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM schema_migrations')).getRows()[0]?.[0],
+    );
+    return { version, sha256 };
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
   }
 }
 
@@ -106,7 +176,8 @@ export interface RestoreResult {
 
 /**
  * Replaces the store at `dbPath` with the backup `from`. Refuses when a store exists there unless
- * `force`, and when a process holds it (DuckDB's lock). The backup is checked to open as a store.
+ * `force`, and when a process holds it (DuckDB's lock). The backup is verified whole first
+ * (`verifyBackup`), and the copy put in place is checked against it before the rename.
  */
 export async function restoreStore(
   from: string,
@@ -114,34 +185,7 @@ export async function restoreStore(
   opts: { force?: boolean } = {},
 ): Promise<RestoreResult> {
   if (!existsSync(from)) throw new Error(`no backup at ${from}`);
-  let backupVersion = 0;
-  {
-    let inst: DuckDBInstance;
-    try {
-      inst = await Instance.create(from, { access_mode: 'READ_ONLY' });
-    } catch (e) {
-      throw new Error(
-        `${from} is not a DuckDB file ocbridge can open: ${(e as Error).message.split('\n')[0]}`,
-      );
-    }
-    const conn = await inst.connect();
-    try {
-      const has = (
-        await conn.runAndReadAll(
-          "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'",
-        )
-      ).getRows()[0]?.[0];
-      if (Number(has) === 0) throw new Error(`${from} is not an ocbridge store (no schema_migrations table)`);
-      backupVersion = Number(
-        (
-          await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM schema_migrations')
-        ).getRows()[0]?.[0],
-      );
-    } finally {
-      conn.closeSync();
-      inst.closeSync();
-    }
-  }
+  const { version: backupVersion, sha256 } = await verifyBackup(from);
   if (existsSync(dbPath)) {
     if (!opts.force) throw new Error(`a store exists at ${dbPath}; pass --force to replace it`);
     // fails with StoreLockedError while a process holds it
@@ -149,6 +193,10 @@ export async function restoreStore(
   }
   const tmp = `${dbPath}.restore-${process.pid}`;
   copyFileSync(from, tmp);
+  if ((await fileSha256(tmp)) !== sha256) {
+    rmSync(tmp, { force: true });
+    throw new Error(`the copy of ${from} differs from it (disk full?); nothing was replaced`);
+  }
   rmSync(`${dbPath}.wal`, { force: true });
   renameSync(tmp, dbPath);
   const store = await openStore(dbPath);

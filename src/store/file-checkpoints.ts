@@ -3,6 +3,7 @@
  * unchanged tree never turns ~230K stored paths into JavaScript strings: the listing goes in through
  * the Appender and only the files that differ come back.
  */
+import { sep } from 'node:path';
 import { type DuckDBConnection, listValue } from '@duckdb/node-api';
 
 const SMALL = 2000;
@@ -50,14 +51,24 @@ export async function changedFiles(
   await conn.run('CREATE OR REPLACE TEMP TABLE file_listing (path VARCHAR, size BIGINT, mtime_us BIGINT)');
   try {
     const a = await conn.createAppender('file_listing', 'main', 'temp');
-    for (const f of listing) {
-      a.appendVarchar(f.path);
-      a.appendBigInt(BigInt(f.size));
-      a.appendBigInt(BigInt(f.mtimeUs));
-      a.endRow();
+    try {
+      for (const f of listing) {
+        a.appendVarchar(f.path);
+        a.appendBigInt(BigInt(f.size));
+        a.appendBigInt(BigInt(f.mtimeUs));
+        a.endRow();
+      }
+      a.flushSync();
+    } catch (e) {
+      a.clear(); // else closing or collecting it flushes the rows into a later transaction
+      throw e;
+    } finally {
+      try {
+        a.closeSync();
+      } catch {
+        // cleared: the error that matters is the first one
+      }
     }
-    a.flushSync();
-    a.closeSync();
     const reader = await conn.runAndReadAll(
       `SELECT l.path, f.path IS NOT NULL
          FROM temp.file_listing l LEFT JOIN source_files f ON f.path = l.path
@@ -97,6 +108,15 @@ export async function listingUnchanged(
   return r.currentRowCount > 0;
 }
 
+/** True when any fingerprint of this root and kind is recorded (whatever its digest). */
+export async function hasListing(conn: DuckDBConnection, root: string, kind: string): Promise<boolean> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM source_listings WHERE root = $1 AND kind = $2', [
+    root,
+    kind,
+  ]);
+  return r.currentRowCount > 0;
+}
+
 export async function recordListing(
   conn: DuckDBConnection,
   root: string,
@@ -115,4 +135,28 @@ export async function recordListing(
 /** Forgets the listing fingerprint of a kind (before its files are applied: a crash then means a full comparison). */
 export async function forgetListing(conn: DuckDBConnection, root: string, kind: string): Promise<void> {
   await conn.run('DELETE FROM source_listings WHERE root = $1 AND kind = $2', [root, kind]);
+}
+
+/** The reason of an `ingest_errors` row for a folder of the JSON tree that cannot be listed. */
+export const UNREADABLE_FOLDER = 'unreadable folder';
+
+/**
+ * Clears the unreadable-folder rows under a kind's folder (before the kind's listing records the ones
+ * still unreadable): a folder that can be listed again stops being an error.
+ */
+export async function clearFolderErrors(conn: DuckDBConnection, kindDir: string): Promise<void> {
+  await conn.run(
+    `DELETE FROM ingest_errors WHERE (source_path = $1 OR starts_with(source_path, $1 || $3))
+       AND starts_with(reason, $2)`,
+    [kindDir, UNREADABLE_FOLDER, sep],
+  );
+}
+
+/**
+ * Clears the error row of a source that was just read in full (a database that was locked, or could
+ * not be opened, the last time): looked up first, so a read that had no error writes nothing.
+ */
+export async function clearSourceError(conn: DuckDBConnection, path: string): Promise<void> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM ingest_errors WHERE source_path = $1', [path]);
+  if (r.currentRowCount > 0) await conn.run('DELETE FROM ingest_errors WHERE source_path = $1', [path]);
 }

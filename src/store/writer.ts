@@ -279,6 +279,20 @@ export class StoreWriter {
     await this.conn.run(ok ? 'COMMIT' : 'ROLLBACK');
   }
 
+  /**
+   * Ends a bulk transaction that failed, whatever state it is in (a commit that failed has already
+   * rolled back, and ROLLBACK then fails: that is fine).
+   */
+  async abortBulk(): Promise<void> {
+    this.bulk = false;
+    this.holders.clear();
+    try {
+      await this.conn.run('ROLLBACK');
+    } catch {
+      // no transaction was active
+    }
+  }
+
   /** Forgets cached holders and pending work, after a rolled-back transaction. */
   invalidate(): void {
     this.holders.clear();

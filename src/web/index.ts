@@ -46,6 +46,7 @@ function shell(page: 'overview' | 'session', title: string, o: WebOptions): stri
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><meta name="ocbridge-trace-links" content="${links}">
 <link rel="icon" href="data:,"><link rel="stylesheet" href="/ui/uPlot.min.css"><link rel="stylesheet" href="/ui/app.css">
+<link rel="modulepreload" href="/ui/common.js">${page === 'overview' ? '<link rel="modulepreload" href="/ui/charts.js">' : ''}
 </head><body data-page="${page}">
 <header class="top"><a class="brand" href="/">OpenCode · bridge</a><nav><a href="/">Overview</a><a href="/api/docs">API</a></nav></header>
 <main id="main" aria-live="polite"><p class="muted" id="loading">Loading…</p></main>

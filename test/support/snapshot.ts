@@ -20,7 +20,8 @@ export async function storeSnapshot(
   for (const t of tables) {
     const [r] = await queryRows(
       store.conn,
-      `SELECT count(*) AS n, coalesce(md5(string_agg(x::VARCHAR, '|' ORDER BY x::VARCHAR)), '') AS h FROM ${t} AS x`,
+      // each row hashed first: one string of every row would not fit DuckDB's memory with large tool outputs
+      `SELECT count(*) AS n, coalesce(md5(string_agg(r, '|' ORDER BY r)), '') AS h FROM (SELECT md5(x::VARCHAR) AS r FROM ${t} AS x)`,
     );
     out[t] = { n: Number(r?.n), h: String(r?.h) };
   }

@@ -2,7 +2,7 @@
 import { TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder as TempoQuery } from '@grafana/grafana-foundation-sdk/tempo';
-import { baseDashboard, LLM_VARS, prom, sel, traceLinks, variables } from '../common.ts';
+import { baseDashboard, bridgeUrlVariable, LLM_VARS, prom, sel, traceLinks, variables } from '../common.ts';
 import { BRIDGE_API, TEMPO } from '../datasources.ts';
 import { InfinityQueryBuilder } from '../infinity.ts';
 import { row, table, timeseries } from '../panels.ts';
@@ -19,7 +19,7 @@ export function toolsDashboard(): Dashboard {
     'OpenCode · Tools and performance',
     'Tool calls, tool failures and latency, LLM call duration; slowest exchanges from Tempo.',
   )
-    .variables(variables())
+    .variables([...variables(), bridgeUrlVariable()])
     .withRow(row(200, 'Live (Prometheus)'))
     .withPanel(
       timeseries({ id: 1, title: 'Tool calls by tool (per minute)', stack: true }, [
@@ -110,6 +110,8 @@ export function toolsDashboard(): Dashboard {
       table({ id: 9, title: 'Longest sessions (history)', ds: BRIDGE_API, w: 12, h: 10 }, [
         new InfinityQueryBuilder('/api/sessions')
           .refId('A')
+          .param('sort', 'duration_ms')
+          .param('limit', '50')
           .timeRange()
           .column('started_at', 'timestamp')
           .column('title')
@@ -117,6 +119,7 @@ export function toolsDashboard(): Dashboard {
           .column('model_id')
           .column('duration_ms', 'number')
           .column('exchange_count', 'number')
+          .column('session_id')
           .column('trace_id'),
       ])
         .overrideByName('duration_ms', [{ id: 'unit', value: 'ms' }])

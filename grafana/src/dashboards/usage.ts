@@ -1,11 +1,15 @@
-/** Usage and cost: tokens by type, recorded and computed cost by model/provider/agent/project, history from the API. */
+/**
+ * Usage and cost, the home dashboard: history first, so a fresh install with a year of OpenCode work
+ * shows numbers before anybody works. The range's totals and daily series come from the bridge API
+ * (Infinity: /api/summary, /api/usage, /api/sessions, for the dashboard's time range); the all-time
+ * totals come from Prometheus, whose counters carry the whole history (no plugin needed). What happens
+ * now (rate()/increase()) is on the Live usage dashboard (./live.ts). docs/dashboards.md says why.
+ */
 import { TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
-  EXCHANGE_VARS,
-  LLM_VARS,
-  prom,
+  bridgeUrlVariable,
   promInstant,
   sel,
   traceLinks,
@@ -14,31 +18,27 @@ import {
 } from '../common.ts';
 import { BRIDGE_API } from '../datasources.ts';
 import { InfinityQueryBuilder } from '../infinity.ts';
-import { row, stat, table, timeseries } from '../panels.ts';
+import { bargauge, row, stat, table, timeseries } from '../panels.ts';
 
 const cost = (...extra: string[]) => `opencode_cost_usd_total${sel(USAGE_VARS, ...extra)}`;
 const tokens = (...extra: string[]) => `opencode_tokens_total${sel(USAGE_VARS, ...extra)}`;
-const cacheRatio = (range: string) =>
-  `sum(rate(${tokens('type="cache_read"')}[${range}])) / sum(rate(${tokens('type=~"input|cache_read|cache_write"')}[${range}]))`;
 
-/** recorded and computed cost per hour, summed by one label */
-function costBy(id: number, label: string) {
-  return timeseries({ id, title: `Cost by ${label} (USD/hour)`, unit: 'currencyUSD', w: 12 }, [
-    prom(
-      'A',
-      `sum by (${label}) (rate(${cost('kind="recorded"')}[$__rate_interval])) * 3600`,
-      `{{${label}}} recorded`,
-    ),
-    prom(
-      'B',
-      `sum by (${label}) (rate(${cost('kind="computed"')}[$__rate_interval])) * 3600`,
-      `{{${label}}} computed`,
-    ),
+/** one column of /api/summary for the dashboard's range, as a stat */
+function summaryStat(id: number, title: string, column: string, unit = 'short', description?: string) {
+  return stat({ id, title, unit, ds: BRIDGE_API, w: 4, description }, [
+    new InfinityQueryBuilder('/api/summary').refId('A').timeRange().column(column, 'number', title),
+  ]);
+}
+
+/** all-time recorded cost by one label (Prometheus counters hold the whole history) */
+function allTimeBy(id: number, label: string) {
+  return bargauge({ id, title: `Recorded cost by ${label}, all time`, unit: 'currencyUSD', w: 6, h: 8 }, [
+    promInstant('A', `sort_desc(sum by (${label}) (${cost('kind="recorded"')}))`, `{{${label}}}`),
   ]);
 }
 
 function usageHistory(id: number, groupBy: string) {
-  return table({ id, title: `Usage by ${groupBy} (history)`, ds: BRIDGE_API, w: 12, h: 8 }, [
+  return table({ id, title: `Usage by ${groupBy} (range)`, ds: BRIDGE_API, w: 12, h: 8 }, [
     new InfinityQueryBuilder('/api/usage')
       .refId('A')
       .param('group_by', groupBy)
@@ -61,79 +61,37 @@ export function usageDashboard(): Dashboard {
   return baseDashboard(
     'ocbridge-usage',
     'OpenCode · Usage and cost',
-    'Tokens and cost of OpenCode work: live from Prometheus (ocbridge /metrics), history from the bridge API.',
+    'Where tokens and money went: the range from the bridge API (Infinity), all-time totals from Prometheus. Live rates: OpenCode · Live usage.',
   )
-    .variables(variables())
-    .withRow(row(100, 'Live (Prometheus)'))
+    .time({ from: 'now-1y', to: 'now' })
+    .variables([...variables(), bridgeUrlVariable()])
+    .withRow(row(100, 'The range (bridge API)'))
     .withPanel(
-      stat({ id: 1, title: 'Recorded cost in range', unit: 'currencyUSD' }, [
-        promInstant('A', `sum(increase(${cost('kind="recorded"')}[$__range]))`),
-      ]),
-    )
-    .withPanel(
-      stat({ id: 2, title: 'Computed cost in range', unit: 'currencyUSD' }, [
-        promInstant('A', `sum(increase(${cost('kind="computed"')}[$__range]))`),
-      ]),
-    )
-    .withPanel(
-      stat({ id: 3, title: 'Tokens in range' }, [promInstant('A', `sum(increase(${tokens()}[$__range]))`)]),
-    )
-    .withPanel(
-      stat(
-        {
-          id: 4,
-          title: 'Cache hit ratio in range',
-          unit: 'percentunit',
-          description: 'cache_read / (input + cache_read + cache_write) tokens',
-        },
-        [promInstant('A', cacheRatio('$__range'))],
+      summaryStat(
+        1,
+        'Recorded cost',
+        'cost_usd',
+        'currencyUSD',
+        'as OpenCode recorded it (0 for subscriptions)',
       ),
     )
+    .withPanel(summaryStat(2, 'Computed cost', 'computed_cost_usd', 'currencyUSD', 'from the price list'))
     .withPanel(
-      timeseries({ id: 5, title: 'Tokens by type (per second)', stack: true, w: 12 }, [
-        prom('A', `sum by (type) (rate(${tokens()}[$__rate_interval]))`, '{{type}}'),
-      ]),
-    )
-    .withPanel(costBy(6, 'model'))
-    .withPanel(costBy(7, 'provider'))
-    .withPanel(costBy(8, 'agent'))
-    .withPanel(costBy(9, 'project'))
-    .withPanel(
-      timeseries({ id: 10, title: 'Cost per exchange', unit: 'currencyUSD', w: 12 }, [
-        prom(
-          'A',
-          `sum(increase(${cost('kind="recorded"')}[$__rate_interval])) / sum(increase(opencode_exchanges_total${sel(EXCHANGE_VARS)}[$__rate_interval]))`,
-          'recorded',
-        ),
-        prom(
-          'B',
-          `sum(increase(${cost('kind="computed"')}[$__rate_interval])) / sum(increase(opencode_exchanges_total${sel(EXCHANGE_VARS)}[$__rate_interval]))`,
-          'computed',
-        ),
-      ]),
+      summaryStat(3, 'Tokens', 'tokens', 'short', 'input + output + reasoning + cache read + cache write'),
     )
     .withPanel(
-      timeseries({ id: 11, title: 'Cache hit ratio', unit: 'percentunit', w: 12 }, [
-        prom('A', cacheRatio('$__rate_interval'), 'cache hit ratio'),
-      ]),
+      summaryStat(
+        4,
+        'Cache hit ratio',
+        'cache_hit_ratio',
+        'percentunit',
+        'cache_read / (input + cache_read + cache_write)',
+      ),
     )
+    .withPanel(summaryStat(5, 'Sessions', 'sessions', 'short', 'active in the range'))
+    .withPanel(summaryStat(6, 'Tool calls', 'tool_calls'))
     .withPanel(
-      timeseries({ id: 12, title: 'LLM calls and exchanges (per minute)', w: 12 }, [
-        prom(
-          'A',
-          `sum by (status) (rate(opencode_llm_calls_total${sel(LLM_VARS)}[$__rate_interval])) * 60`,
-          'LLM calls {{status}}',
-        ),
-        prom(
-          'B',
-          `sum by (status) (rate(opencode_exchanges_total${sel(EXCHANGE_VARS)}[$__rate_interval])) * 60`,
-          'exchanges {{status}}',
-        ),
-      ]),
-    )
-    .withRow(row(101, 'History (bridge API)'))
-    .withPanel(
-      timeseries({ id: 13, title: 'Daily cost (history)', unit: 'currencyUSD', ds: BRIDGE_API, w: 24 }, [
+      timeseries({ id: 7, title: 'Cost per day', unit: 'currencyUSD', ds: BRIDGE_API, w: 12 }, [
         new InfinityQueryBuilder('/api/usage')
           .refId('A')
           .param('group_by', 'day')
@@ -143,22 +101,64 @@ export function usageDashboard(): Dashboard {
           .column('computed_cost_usd', 'number', 'computed'),
       ]),
     )
-    .withPanel(usageHistory(14, 'model'))
-    .withPanel(usageHistory(15, 'provider'))
-    .withPanel(usageHistory(16, 'agent'))
-    .withPanel(usageHistory(17, 'project'))
+    .withPanel(
+      timeseries({ id: 8, title: 'Tokens per day by type', ds: BRIDGE_API, w: 12, stack: true }, [
+        new InfinityQueryBuilder('/api/usage')
+          .refId('A')
+          .param('group_by', 'day')
+          .timeRange()
+          .column('bucket', 'timestamp', 'day')
+          .column('input_tokens', 'number', 'input')
+          .column('output_tokens', 'number', 'output')
+          .column('reasoning_tokens', 'number', 'reasoning')
+          .column('cache_read_tokens', 'number', 'cache read')
+          .column('cache_write_tokens', 'number', 'cache write'),
+      ]),
+    )
+    .withRow(row(101, 'All time (Prometheus: the counters carry the whole history)'))
+    .withPanel(
+      stat({ id: 9, title: 'Recorded cost, all time', unit: 'currencyUSD', w: 6 }, [
+        promInstant('A', `sum(${cost('kind="recorded"')})`),
+      ]),
+    )
+    .withPanel(
+      stat({ id: 10, title: 'Computed cost, all time', unit: 'currencyUSD', w: 6 }, [
+        promInstant('A', `sum(${cost('kind="computed"')})`),
+      ]),
+    )
+    .withPanel(stat({ id: 11, title: 'Tokens, all time', w: 6 }, [promInstant('A', `sum(${tokens()})`)]))
+    .withPanel(
+      stat({ id: 12, title: 'Cache hit ratio, all time', unit: 'percentunit', w: 6 }, [
+        promInstant(
+          'A',
+          `sum(${tokens('type="cache_read"')}) / sum(${tokens('type=~"input|cache_read|cache_write"')})`,
+        ),
+      ]),
+    )
+    .withPanel(allTimeBy(13, 'model'))
+    .withPanel(allTimeBy(14, 'provider'))
+    .withPanel(allTimeBy(15, 'agent'))
+    .withPanel(allTimeBy(16, 'project'))
+    .withRow(row(102, 'Details of the range (bridge API)'))
+    .withPanel(usageHistory(17, 'model'))
+    .withPanel(usageHistory(18, 'provider'))
+    .withPanel(usageHistory(19, 'agent'))
+    .withPanel(usageHistory(20, 'project'))
     .withPanel(
       table(
         {
-          id: 18,
+          id: 21,
           title: 'Top sessions by cost',
-          description: 'Click a trace ID to open the trace in Tempo or Jaeger.',
+          description:
+            'Click a trace ID to open the trace in Tempo or Jaeger, or the session on the bridge’s own page.',
           ds: BRIDGE_API,
           h: 10,
         },
         [
           new InfinityQueryBuilder('/api/sessions')
             .refId('A')
+            .param('sort', 'cost_usd')
+            .param('limit', '50')
             .timeRange()
             .column('started_at', 'timestamp')
             .column('title')

@@ -29,6 +29,7 @@ import {
   METRIC_BRIDGE_BUILD_INFO,
   METRIC_BRIDGE_CPU,
   METRIC_BRIDGE_DB_SIZE,
+  METRIC_BRIDGE_DEGRADED,
   METRIC_BRIDGE_EVENTLOOP_LAG,
   METRIC_BRIDGE_EXPORT_BACKLOG,
   METRIC_BRIDGE_HEALTH_STATUS,
@@ -36,6 +37,8 @@ import {
   METRIC_BRIDGE_HTTP_DURATION,
   METRIC_BRIDGE_INGEST_ERRORS,
   METRIC_BRIDGE_LAST_INGEST,
+  METRIC_BRIDGE_OLDEST_PENDING,
+  METRIC_BRIDGE_PENDING_CHANGES,
   METRIC_BRIDGE_ROWS_INGESTED,
   METRIC_BRIDGE_RSS,
   METRIC_BRIDGE_SPANS_EXPORTED,
@@ -60,6 +63,8 @@ export interface IngestEvents {
   /** unix ms of the newest source change seen, and of the last successful apply commit */
   readonly lastChangeSeenAt: number | null;
   readonly lastCommitAt: number | null;
+  /** changes seen and not applied yet, the oldest one's age, and whether applying fails or lags */
+  readonly status?: { pendingChanges: number; oldestPendingMs: number; degraded: boolean };
 }
 
 export interface MetricsOptions {
@@ -236,6 +241,21 @@ export class BridgeMetrics {
       'Now minus the newest source change seen (time() - this = when that change was seen)',
       () => one(this.watchLag()),
       's',
+    );
+    const live = () => this.bridge?.status ?? null;
+    gauge(METRIC_BRIDGE_PENDING_CHANGES, 'Source changes seen and not applied yet (live mode)', () =>
+      one(live()?.pendingChanges ?? null),
+    );
+    gauge(
+      METRIC_BRIDGE_OLDEST_PENDING,
+      'Age of the oldest source change not applied yet (0: none; live mode)',
+      () => one(live() ? (live()?.oldestPendingMs ?? 0) / 1000 : null),
+      's',
+    );
+    gauge(
+      METRIC_BRIDGE_DEGRADED,
+      '1 while changes fail to be applied or wait over 30 s (/api/health says degraded), else 0',
+      () => one(live() ? (live()?.degraded ? 1 : 0) : null),
     );
     gauge(
       METRIC_BRIDGE_LAST_INGEST,

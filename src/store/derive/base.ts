@@ -252,7 +252,7 @@ export function baseSql(scope: Scope): string[] {
              "m.error_data->>'statusCode'",
              "concat_ws(chr(10), m.error_data->>'message', m.error_data->>'responseBody')",
            )} END,
-           coalesce(m.root_path, any_value(m.root_path) OVER (PARTITION BY m.exchange_id), s.directory, p.worktree),
+           coalesce(m.root_path, min(m.root_path) OVER (PARTITION BY m.exchange_id), s.directory, p.worktree),
            CASE WHEN rv.revert_message_id IS NULL THEN false
                 WHEN rv.revert_at IS NULL OR m.created_at IS NULL THEN m.message_id >= rv.revert_message_id
                 ELSE m.created_at > rv.revert_at OR (m.created_at = rv.revert_at AND m.message_id >= rv.revert_message_id)

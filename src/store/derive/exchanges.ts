@@ -25,7 +25,7 @@ export function exchangesSql(scope: Scope): string[] {
              arg_min(agent, (created_at, message_id)) AS agent,
              arg_min(provider_id, (created_at, message_id)) AS provider_id,
              arg_min(model_id, (created_at, message_id)) AS model_id,
-             any_value(root_path) AS root_path
+             min(root_path) AS root_path
       FROM message_facts WHERE role = 'assistant' AND ${mf} GROUP BY exchange_id
     ),
     last AS (
@@ -104,7 +104,7 @@ export function exchangesSql(scope: Scope): string[] {
       FROM c JOIN d_links l ON l.parent_exchange_id = c.descendant
       WHERE c.depth < 8 AND l.child_exchange_id <> c.ancestor
     )
-    SELECT ancestor, descendant, any_value(attach_span_id) AS attach_span_id, min(depth) AS depth
+    SELECT ancestor, descendant, arg_min(attach_span_id, (depth, attach_span_id)) AS attach_span_id, min(depth) AS depth
     FROM c GROUP BY ancestor, descendant`,
 
     clearSql(scope, 'exchanges'),

@@ -44,7 +44,7 @@ export function rollupsSql(scope: Scope): string[] {
              CAST(sum(CAST(cost_usd AS DECIMAL(38, 15))) AS DOUBLE) AS cost_usd, CAST(sum(CAST(computed_cost_usd AS DECIMAL(38, 15))) AS DOUBLE) AS computed_cost_usd,
              count(*) FILTER (WHERE error_category IS NOT NULL) AS message_errors,
              min(created_at) AS first_at, max(greatest(created_at, completed_at)) AS last_at,
-             count(*) FILTER (WHERE reverted) AS reverted, any_value(root_path) AS root_path
+             count(*) FILTER (WHERE reverted) AS reverted, min(root_path) AS root_path
       FROM message_facts WHERE ${s} GROUP BY 1
     ),
     ex AS (SELECT session_id, count(*) AS exchanges, sum(step_count) AS steps, max(ended_at) AS ex_end

@@ -221,7 +221,7 @@ tc AS (
   FROM tool_calls WHERE part_id IN (SELECT part_id FROM t)
 ),
 sub_agent AS (
-  SELECT session_id, arg_min(agent, created_at) AS agent FROM messages
+  SELECT session_id, arg_min(agent, (created_at, message_id)) AS agent FROM messages
   WHERE role = 'assistant' AND session_id IN (SELECT session_id FROM t WHERE kind = 'subagent')
   GROUP BY session_id
 ),

@@ -10,6 +10,13 @@
  */
 import { clearSql, inScope, type Scope } from './scope.ts';
 
+/**
+ * A sub-agent's name: the agent of the child session's first exchange that has one, in a total order
+ * (start, then ID). `any_value` picked any exchange: two ingests of the same data named the same
+ * sub-agent `invoke_agent general` or `invoke_agent compaction`.
+ */
+const FIRST_AGENT = 'arg_min(c.agent, (c.started_at, c.exchange_id)) FILTER (WHERE c.agent IS NOT NULL)';
+
 const KIND_RANK = `CASE kind WHEN 'exchange' THEN 0 WHEN 'compaction' THEN 1 WHEN 'llm_call' THEN 2
   WHEN 'subagent' THEN 4 ELSE 3 END`;
 
@@ -68,11 +75,11 @@ export function tracesSql(scope: Scope): string[] {
              'error_category', r.error_category, 'is_retryable', r.is_retryable)
     FROM retries r WHERE r.exchange_id IS NOT NULL AND ${inScope(scope, 'r.session_id')}
     UNION ALL
-    SELECT l.parent_exchange_id, l.attach_span_id, any_value(l.attach_parent_span_id), 'subagent',
-           'invoke_agent ' || coalesce(any_value(c.agent), 'subagent'), min(c.started_at), max(c.ended_at),
+    SELECT l.parent_exchange_id, l.attach_span_id, min(l.attach_parent_span_id), 'subagent',
+           'invoke_agent ' || coalesce(${FIRST_AGENT}, 'subagent'), min(c.started_at), max(c.ended_at),
            l.child_session_id, NULL, NULL,
-           json_object('child_session_id', l.child_session_id, 'agent', any_value(c.agent),
-             'title', any_value(s.title), 'exchange_count', count(*))
+           json_object('child_session_id', l.child_session_id, 'agent', ${FIRST_AGENT},
+             'title', min(s.title), 'exchange_count', count(*))
     FROM d_links l JOIN exchanges c ON c.exchange_id = l.child_exchange_id
     LEFT JOIN sessions s ON s.session_id = l.child_session_id
     GROUP BY l.parent_exchange_id, l.attach_span_id, l.child_session_id`,

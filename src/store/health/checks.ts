@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { UNREADABLE_FOLDER } from '../file-checkpoints.ts';
 import { runReport } from '../reports.ts';
 import type { CheckDef, HealthContext, Measured } from './types.ts';
 
@@ -115,8 +116,9 @@ export const CHECKS: readonly CheckDef[] = [
     unit: 'sources',
     direction: 'max',
     threshold: { fail: 0 },
-    description: 'every OpenCode source (storage/ tree, opencode*.db) is readable',
-    async measure(_conn, ctx) {
+    description:
+      'every OpenCode source (storage/ tree, opencode*.db) is readable, and no folder of the tree was unreadable at the last listing',
+    async measure(conn, ctx) {
       if (!ctx.sources) return { value: null, explanation: 'not measured: no sources given' };
       const bad: string[] = [];
       for (const s of ctx.sources) {
@@ -127,10 +129,24 @@ export const CHECKS: readonly CheckDef[] = [
           bad.push(`${s.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
       }
+      // folders inside the tree: the ingest records the ones it could not list (cleared once listed)
+      const folders = await all(
+        conn,
+        `SELECT source_path, reason FROM ingest_errors WHERE starts_with(reason, $1) ORDER BY source_path`,
+        [UNREADABLE_FOLDER],
+      );
+      for (const f of folders)
+        bad.push(
+          `${f.source_path}: ${
+            String(f.reason)
+              .slice(UNREADABLE_FOLDER.length + 2)
+              .split(' ')[0]
+          } (folder)`,
+        );
       return {
         value: bad.length,
         explanation: bad.length
-          ? `${bad.length} of ${ctx.sources.length} sources unreadable${list(bad)}`
+          ? `${bad.length} sources or folders unreadable${list(bad)}`
           : `all ${ctx.sources.length} sources readable`,
       };
     },
@@ -359,9 +375,11 @@ export const CHECKS: readonly CheckDef[] = [
     async measure(_conn, ctx) {
       if (ctx.watchLagMs === undefined || ctx.watchLagMs === null)
         return { value: null, explanation: 'not measured: no running bridge' };
+      const pending = ctx.pendingChanges === undefined ? '' : `${ctx.pendingChanges} changes pending; `;
+      const failing = ctx.applyError ? `; applying them fails: ${ctx.applyError}` : '';
       return {
         value: ctx.watchLagMs,
-        explanation: `oldest unapplied change is ${Math.round(ctx.watchLagMs)} ms old`,
+        explanation: `${pending}oldest unapplied change is ${Math.round(ctx.watchLagMs)} ms old${failing}`,
       };
     },
   },

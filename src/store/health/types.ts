@@ -41,6 +41,9 @@ export interface HealthContext {
   sources?: SourceState[];
   /** ms since the oldest change seen by the watcher that is not applied yet (0 when idle) */
   watchLagMs?: number | null;
+  /** live mode: changes seen and not applied yet, and the last error while applying keeps failing */
+  pendingChanges?: number;
+  applyError?: string | null;
   /** finished exchanges not yet exported (traces); null/undefined when export is not in use */
   exportBacklog?: number | null;
   /** the window of the ingest_errors check, in hours (default 24) */

@@ -350,11 +350,13 @@ async function refresh(force = false) {
   const r = rangeOf(location.search);
   try {
     const d = await load(r);
+    performance.mark('ocb:data');
     const key = JSON.stringify([r, d]);
     status = `live · updated ${new Date().toLocaleTimeString()}`;
     if (force || key !== lastKey) render(main, d, r);
     else document.getElementById('status').textContent = status;
     lastKey = key;
+    performance.mark('ocb:ready');
     document.body.dataset.ready = 'true';
   } catch (e) {
     if (!lastKey) fail(main, e);

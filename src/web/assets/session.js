@@ -202,7 +202,9 @@ async function main() {
       api(`/api/sessions/${encodeURIComponent(id)}/trace`, { attributes: 'true' }),
     ]);
     document.title = `OpenCode · ${session.data.title || id}`;
+    performance.mark('ocb:data');
     render(main, session.data, trace.data);
+    performance.mark('ocb:ready');
     document.body.dataset.ready = 'true';
   } catch (e) {
     fail(main, e);
