@@ -3,7 +3,6 @@
  * in one row, and the latest run of the data health checks.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { resultRows } from '../store/query.ts';
 import { textParam, timeParam, ts } from './params.ts';
 import type { ConnectionPool } from './pool.ts';
 import { HEALTH_CHECKS_SQL, SUMMARY_SQL } from './queries.ts';
@@ -52,11 +51,8 @@ export function registerOverviewRoutes(app: OpenAPIHono, pool: ConnectionPool, r
       ok(page(await pool.rows(SUMMARY_SQL, [ts(q.from), ts(q.to), q.project ?? null, null, null, null]))),
     );
   });
-  // not through the per-connection prepared statements: a statement first run while its table is
-  // empty answers garbled VARCHARs once rows arrive (@duckdb/node-api 1.5.6-r.1, docs/web.md), and
-  // this table is empty until the first health run
   app.openapi(healthChecksRoute, async (c) => {
-    const rows = await pool.with(async (conn) => resultRows(await conn.runAndReadAll(HEALTH_CHECKS_SQL)));
+    const rows = await pool.rows(HEALTH_CHECKS_SQL);
     // rows from SQL: their shape is checked against HealthCheckRow by test/api-routes.test.ts
     return c.json(page(rows) as { data: z.infer<typeof HealthCheckRow>[]; next_cursor: string | null }, 200);
   });

@@ -5,12 +5,7 @@
  * late interrupt can never hit the next query.
  */
 
-import type {
-  DuckDBConnection,
-  DuckDBInstance,
-  DuckDBPreparedStatement,
-  DuckDBResultReader,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from '@duckdb/node-api';
 import { API_LIMITS } from '../resources.ts';
 import { type JsonRow, resultRows } from '../store/query.ts';
 
@@ -27,33 +22,7 @@ export interface PoolOptions {
   timeoutMs?: number;
 }
 
-/** Route SQL is prepared once per connection (parsing and planning are most of a small query's cost). */
-const prepared = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
-
-async function preparedFor(c: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
-  let m = prepared.get(c);
-  if (!m) {
-    m = new Map();
-    prepared.set(c, m);
-  }
-  let p = m.get(sql);
-  if (!p) {
-    p = await c.prepare(sql);
-    if (m.size >= 64) {
-      const [oldest] = m.keys();
-      if (oldest !== undefined) {
-        m.get(oldest)?.destroySync();
-        m.delete(oldest);
-      }
-    }
-    m.set(sql, p);
-  }
-  return p;
-}
-
 function closeConnection(c: DuckDBConnection): void {
-  for (const p of prepared.get(c)?.values() ?? []) p.destroySync();
-  prepared.delete(c);
   c.closeSync();
 }
 
@@ -163,12 +132,22 @@ export class ConnectionPool {
     return rows;
   }
 
-  /** Same, on a statement prepared once per connection. */
+  /**
+   * Same, on a statement prepared for this one run. A prepared statement is not kept for the next
+   * request: DuckDB plans it with the statistics of the data it sees then, and a kept one run again
+   * after the live bridge committed longer strings (or into a table that was empty) returned garbled
+   * text or crashed the process with @duckdb/node-api 1.5.6-r.1 (test/api-pool.test.ts). Repeated
+   * requests on unchanged data are answered by the response cache instead (cache.ts).
+   */
   reader(sql: string, params: unknown[] = [], timeoutMs?: number): Promise<DuckDBResultReader> {
     return this.with(async (c) => {
-      const p = await preparedFor(c, sql);
-      if (params.length > 0) p.bind(params as never);
-      return p.runAndReadAll();
+      const p = await c.prepare(sql);
+      try {
+        if (params.length > 0) p.bind(params as never);
+        return await p.runAndReadAll();
+      } finally {
+        p.destroySync();
+      }
     }, timeoutMs);
   }
 
