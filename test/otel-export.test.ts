@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { exportTraces } from '../src/otel/export.ts';
 import { openStore } from '../src/store/db.ts';
 import { openTestStore, type SyntheticShape, spansOf, writeSynthetic } from './otel-fixtures.ts';
-import { cli } from './support/cli.ts';
+import { cli, cliAsync } from './support/cli.ts';
 import { tempDir } from './support/datadir.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
 import { rows } from './support/store.ts';
@@ -20,21 +20,6 @@ const SHAPE: SyntheticShape = { sessions: 6, exchangesPerSession: 5, stepsPerExc
 const TOTAL = spansOf(SHAPE); // 6 × 5 × 9 = 270
 
 /** The CLI in a child process, asynchronously (the receiver lives in this process's event loop). */
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args]);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    c.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    c.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 async function freePort(): Promise<number> {
   const rx = await startOtlpReceiver();
   const port = Number(new URL(rx.url).port);
@@ -161,7 +146,7 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
         expect(before.uniqueSpans).toBeGreaterThan(0);
         expect(before.uniqueSpans).toBeLessThan(TOTAL);
         rx.onRequest = undefined;
-        const again = await runCli([
+        const again = await cliAsync([
           'export',
           '--db',
           db,

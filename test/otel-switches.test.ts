@@ -3,34 +3,17 @@
  * OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_METRIC_EXPORT_INTERVAL, OTEL_EXPORTER_OTLP_*_TIMEOUT,
  * and the two default service names (the bridge's own metrics vs OpenCode's activity).
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOtlpExporter, send } from '../src/otel/exporter.ts';
 import { createMetrics } from '../src/otel/metrics/index.ts';
 import { metricExporters, OtelSwitchError, readOtelSwitches, tracesOn } from '../src/otel/switches.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { buildGoldenFixture, openTestStore } from './otel-fixtures.ts';
+import { cliAsync } from './support/cli.ts';
 import { tempDir } from './support/datadir.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
-
-const BIN = fileURLToPath(new URL('../bin/ocbridge.js', import.meta.url));
-
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stderr = '';
-    c.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    c.once('close', (status) => resolve({ status, stderr }));
-  });
-}
 
 /** A collector for /v1/metrics (JSON bodies) that can also hang every request unanswered. */
 async function metricsCollector(hang = false): Promise<{ url: string; bodies: unknown[]; close(): void }> {
@@ -143,7 +126,7 @@ describe('ocbridge export honours the trace switches', () => {
     it(`${Object.entries(env)[0]!.join('=')}: nothing sent, exit 0, says why`, async () => {
       const rx = await startOtlpReceiver();
       try {
-        const r = await runCli(['export', '--db', db, '--endpoint', rx.url], env);
+        const r = await cliAsync(['export', '--db', db, '--endpoint', rx.url], env);
         expect(r.status).toBe(0);
         expect(r.stderr).toContain(`${Object.entries(env)[0]!.join('=')}: nothing exported`);
         expect(rx.stats().requests).toBe(0);
@@ -156,7 +139,7 @@ describe('ocbridge export honours the trace switches', () => {
   it('the control: without the switches the same command sends the spans', async () => {
     const rx = await startOtlpReceiver();
     try {
-      const r = await runCli(['export', '--db', db, '--endpoint', rx.url, '--force'], {});
+      const r = await cliAsync(['export', '--db', db, '--endpoint', rx.url, '--force'], {});
       expect(r.status).toBe(0);
       expect(rx.stats().spans).toBeGreaterThan(0);
     } finally {

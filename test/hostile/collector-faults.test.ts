@@ -4,39 +4,18 @@
  * reason and a non-zero exit, no uncaught error, every exchange still pending in the ledger; a good
  * collector afterwards receives every span.
  */
-import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openTestStore, type SyntheticShape, spansOf, writeSynthetic } from '../otel-fixtures.ts';
+import { cliAsync } from '../support/cli.ts';
 import { tempDir } from '../support/datadir.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { q, readStore } from './corpus.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/ocbridge.js', import.meta.url));
 /** ~5,400 spans: one request of several MB, more than the sockets' buffers take unread. */
 const SHAPE: SyntheticShape = { sessions: 60, exchangesPerSession: 10, stepsPerExchange: 2, toolsPerStep: 3 };
-
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args]);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    c.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const t = setTimeout(() => c.kill('SIGKILL'), 90_000); // a hang fails the test, not the run
-    c.once('close', (status) => {
-      clearTimeout(t);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 async function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -59,7 +38,7 @@ async function faultThenRecovery(url: string, reason: RegExp, batchSpans: number
     '--batch-spans',
     String(batchSpans),
   ];
-  const bad = await runCli([...args, '--endpoint', url, '--max-retry', '1']);
+  const bad = await cliAsync([...args, '--endpoint', url, '--max-retry', '1'], {}, 90_000);
   expect(bad.status, bad.stderr).toBe(1);
   expect(bad.stderr).toMatch(reason);
   expect(bad.stderr).not.toMatch(/uncaught|unhandled|WriteWrap|node:internal/i);
@@ -72,7 +51,7 @@ async function faultThenRecovery(url: string, reason: RegExp, batchSpans: number
   });
   const rx = await startOtlpReceiver();
   try {
-    const good = await runCli([...args, '--endpoint', rx.url]);
+    const good = await cliAsync([...args, '--endpoint', rx.url], {}, 90_000);
     expect(good.status, good.stderr).toBe(0);
     expect(new Set(rx.spans.map((s) => s.spanId)).size).toBe(spansOf(SHAPE));
   } finally {
