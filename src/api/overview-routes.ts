@@ -7,17 +7,7 @@ import { textParam, timeParam, ts } from './params.ts';
 import type { ConnectionPool } from './pool.ts';
 import { HEALTH_CHECKS_SQL, SUMMARY_SQL } from './queries.ts';
 import { ok, page, type Respond } from './respond.ts';
-import { ErrorSchema, HealthCheckRow, list, SummaryRow } from './schemas.ts';
-
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const errors = {
-  400: json(ErrorSchema, 'a parameter is invalid (the error names it)'),
-  401: json(ErrorSchema, 'missing or wrong bearer token (when the server has one)'),
-  503: json(ErrorSchema, 'the query took longer than its deadline and was interrupted'),
-};
+import { errorResponses as errors, HealthCheckRow, json, list, SummaryRow } from './schemas.ts';
 
 const summaryRoute = createRoute({
   method: 'get',

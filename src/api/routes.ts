@@ -25,6 +25,8 @@ import {
   ErrorRow,
   ErrorSchema,
   ExchangeDetail,
+  errorResponses as errors,
+  json,
   list,
   ModelRow,
   ProjectRow,
@@ -35,15 +37,6 @@ import {
   UsageRow,
 } from './schemas.ts';
 
-const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const errors = {
-  400: json(ErrorSchema, 'a parameter is invalid (the error names it)'),
-  401: json(ErrorSchema, 'missing or wrong bearer token (when the server has one)'),
-  503: json(ErrorSchema, 'the query took longer than its deadline and was interrupted'),
-};
 const notFound = { 404: json(ErrorSchema, 'unknown ID') };
 
 const range = { from: timeParam('from'), to: timeParam('to') };

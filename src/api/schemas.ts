@@ -14,6 +14,18 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
+/** A JSON response of an OpenAPI route. */
+export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+/** The error answers every read route can give. */
+export const errorResponses = {
+  400: json(ErrorSchema, 'a parameter is invalid (the error names it)'),
+  401: json(ErrorSchema, 'missing or wrong bearer token (when the server has one)'),
+  503: json(ErrorSchema, 'the query took longer than its deadline and was interrupted'),
+};
+
 const tokenFields = {
   input_tokens: int(),
   output_tokens: int(),
