@@ -15,13 +15,14 @@
  *    (start, end, max): flat means the last third grows less than 10% over the first third.
  * The machine has 2 cores, shared with the load generator and any other work: the load average is printed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
+import { serveStore } from './common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const seconds = Number(values.seconds);
 const rssSeconds = Number(values['rss-seconds']);
 const connections = Number(values.connections);
 const TARGET_MS = 50;
-const BIN = resolve('bin/ocbridge.js');
 const load = () => loadavg()[0]?.toFixed(2);
 
 const source = resolve(values.store ?? '');
@@ -61,21 +61,9 @@ interface Server {
   child: ChildProcess;
 }
 
-async function serve(extra: string[] = []): Promise<Server> {
+function serve(extra: string[] = []): Promise<Server> {
   const more = (values['serve-args'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', ...more, ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"url":"([^"]+)"/.exec(buf);
-      if (m?.[1]) res(m[1]);
-    });
-    child.once('exit', (c) => rej(new Error(`ocbridge serve exited ${c}: ${buf}`)));
-  });
-  return { url, child };
+  return serveStore(db, [...more, ...extra]);
 }
 
 async function stop(s: Server): Promise<void> {

@@ -3,7 +3,7 @@
  * running the bin as `npx ocbridge` runs it (its shebang line's environment and Node options), and
  * timing a child process with its peak RSS.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -133,4 +133,24 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}):
       });
     });
   });
+}
+
+/** `ocbridge serve --db STORE --port 0 …` in its own process, once it says where it listens. */
+export async function serveStore(
+  store: string,
+  args: string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['bin/ocbridge.js', 'serve', '--db', store, '--port', '0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((res, rej) => {
+    let buf = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"url":"([^"]+)"/.exec(buf);
+      if (m?.[1]) res(m[1]);
+    });
+    child.once('exit', (c) => rej(new Error(`ocbridge serve exited ${c}: ${buf}`)));
+  });
+  return { url, child };
 }

@@ -12,12 +12,12 @@
  * Headless Chromium (Debian's /usr/bin/chromium) through playwright-core; the machine has 2 cores
  * shared with other work: the load average is printed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { serveStore } from './common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,6 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const TARGET_MS = 1000;
-const BIN = resolve('bin/ocbridge.js');
 const store = resolve(values.store ?? '');
 const load = () => loadavg()[0]?.toFixed(2);
 if (!existsSync(store)) {
@@ -37,21 +36,7 @@ if (!existsSync(store)) {
   process.exit(2);
 }
 
-async function serve(extra: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', store, '--port', '0', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"url":"([^"]+)"/.exec(buf);
-      if (m?.[1]) res(m[1]);
-    });
-    child.once('exit', (c) => rej(new Error(`ocbridge serve exited ${c}: ${buf}`)));
-  });
-  return { url, child };
-}
+const serve = (extra: string[]) => serveStore(store, extra);
 
 /** The API requests the overview makes for the range "all" (src/web/assets/overview.js). */
 const OVERVIEW_API = [
